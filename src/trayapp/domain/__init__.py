@@ -1,0 +1,1 @@
+"""Clients, credentials and validation: plain Python, no GUI, keyring or browser."""

@@ -1,0 +1,29 @@
+"""Agenzia delle Entrate credentials of one client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SecretKind(StrEnum):
+    """The secrets stored for a client, each as its own keyring entry."""
+
+    PASSWORD = "password"
+    PIN = "pin"
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """User id, password and PIN, as typed on the portal's Fisconline/Entratel tab.
+
+    The repr hides the password and the PIN so that a stray log line or a
+    traceback cannot show them.
+    """
+
+    user_id: str
+    password: str
+    pin: str
+
+    def __repr__(self) -> str:
+        return f"Credentials(user_id={self.user_id!r}, password='***', pin='***')"

@@ -1,0 +1,289 @@
+"""Checks and repairs of anagrafica and credential fields, with Italian messages.
+
+Each `normalize_*` function takes what the user typed or a file held and
+returns the stored form together with the repairs it made, or raises
+FieldError naming the field and the reason. The import and the anagrafica
+form share these functions, so a value is accepted or rejected the same way
+everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import email_validator
+from stdnum import exceptions as stdnum_errors
+from stdnum.it import codicefiscale, iva
+
+FIELD_LABELS = {
+    "kind": "Tipo",
+    "denominazione": "Ragione sociale",
+    "cognome": "Cognome",
+    "nome": "Nome",
+    "codice_fiscale": "Codice fiscale",
+    "partita_iva": "Partita IVA",
+    "comune": "Comune",
+    "email": "Email",
+    "pec": "PEC",
+    "telefono": "Telefono",
+    "note": "Note",
+    "linked_to": "Collegato a",
+    "role": "Ruolo",
+    "codice_studio": "Codice",
+    "user_id": "Utente Fisconline",
+    "password": "Password",
+    "pin": "PIN",
+    "password_changed_on": "Data cambio password",
+}
+
+MAX_TEXT_LENGTH = 500
+MAX_NOTE_LENGTH = 5000
+MAX_PASSWORD_LENGTH = 128
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_PIN_HALVES = re.compile(r"^(\d{4})[\s\-/.]+(\d{6})$")
+_PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
+
+
+class FieldError(ValueError):
+    """A value that cannot be stored, with the field and the reason in Italian."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{FIELD_LABELS.get(field, field)}: {reason}")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A value ready to store, and a short Italian note for each repair made."""
+
+    value: str
+    repairs: tuple[str, ...] = ()
+
+
+def clean_text(field: str, raw: object, max_length: int = MAX_TEXT_LENGTH) -> str:
+    """Strip a free-text value, rejecting control characters and overlong text."""
+    text = "" if raw is None else str(raw).strip()
+    allowed_breaks = field == "note"
+    probe = text.replace("\r\n", " ").replace("\n", " ") if allowed_breaks else text
+    if _CONTROL.search(probe):
+        raise FieldError(field, "contiene caratteri di controllo non ammessi")
+    if len(text) > max_length:
+        raise FieldError(field, f"è troppo lungo ({len(text)} caratteri, massimo {max_length})")
+    return text
+
+
+def normalize_codice_fiscale(raw: object) -> Normalized:
+    """Check a codice fiscale: 16 characters for a person, 11 digits for an entity.
+
+    Repairs surrounding or inner spaces, lower case, and the leading zeros
+    that a spreadsheet drops from an all-digit code, the latter only when
+    the padded code passes its check digit.
+    """
+    text = "" if raw is None else str(raw)
+    if not text.strip():
+        raise FieldError("codice_fiscale", "è obbligatorio")
+    compact = re.sub(r"\s+", "", text).upper()
+    repairs = []
+    if compact != text:
+        repairs.append("codice fiscale: tolti spazi o minuscole")
+    if compact.isdigit() and 7 <= len(compact) < 11:
+        padded = compact.zfill(11)
+        if _passes(iva.validate, padded):
+            repairs.append("codice fiscale: ripristinati gli zeri iniziali")
+            compact = padded
+    try:
+        codicefiscale.validate(compact)
+    except stdnum_errors.InvalidLength:
+        raise FieldError(
+            "codice_fiscale",
+            f"deve avere 16 caratteri (persona fisica) o 11 cifre (società o ente), "
+            f"ne ha {len(compact)}",
+        ) from None
+    except stdnum_errors.InvalidFormat:
+        raise FieldError(
+            "codice_fiscale", "contiene caratteri fuori posto per un codice fiscale"
+        ) from None
+    except stdnum_errors.InvalidChecksum:
+        raise FieldError(
+            "codice_fiscale",
+            "il carattere di controllo non corrisponde: controlla di averlo scritto bene",
+        ) from None
+    except stdnum_errors.InvalidComponent:
+        raise FieldError(
+            "codice_fiscale", "la data di nascita o il codice del comune non è valido"
+        ) from None
+    return Normalized(compact, tuple(repairs))
+
+
+def normalize_partita_iva(raw: object) -> Normalized:
+    """Check a partita IVA (11 digits with a Luhn check digit); empty is allowed.
+
+    Repairs an "IT" prefix, spaces, and leading zeros that a spreadsheet
+    dropped, the latter only when the padded number passes its check digit.
+    """
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        return Normalized("")
+    compact = re.sub(r"[\s.\-]+", "", text).upper()
+    repairs = []
+    if compact.startswith("IT"):
+        compact = compact[2:]
+        repairs.append("partita IVA: tolto il prefisso IT")
+    if compact != text and not repairs:
+        repairs.append("partita IVA: tolti spazi")
+    if not compact.isdigit():
+        raise FieldError("partita_iva", "deve contenere solo cifre")
+    if 7 <= len(compact) < 11 and _passes(iva.validate, compact.zfill(11)):
+        compact = compact.zfill(11)
+        repairs.append("partita IVA: ripristinati gli zeri iniziali")
+    if len(compact) != 11:
+        raise FieldError("partita_iva", f"deve avere 11 cifre, ne ha {len(compact)}")
+    try:
+        iva.validate(compact)
+    except stdnum_errors.InvalidChecksum:
+        raise FieldError(
+            "partita_iva",
+            "la cifra di controllo non corrisponde: controlla di averla scritta bene",
+        ) from None
+    except stdnum_errors.InvalidComponent:
+        raise FieldError(
+            "partita_iva", "il codice dell'ufficio provinciale (cifre 8-10) non esiste"
+        ) from None
+    except stdnum_errors.ValidationError:
+        raise FieldError("partita_iva", "non è una partita IVA valida") from None
+    return Normalized(compact, tuple(repairs))
+
+
+def normalize_email(raw: object, field: str = "email") -> Normalized:
+    """Check an email or PEC address; empty is allowed. Repairs spaces and upper case."""
+    text = "" if raw is None else str(raw)
+    stripped = text.strip()
+    if not stripped:
+        return Normalized("")
+    if "@" not in stripped:
+        raise FieldError(field, f"«{stripped}» non è un indirizzo: manca la @")
+    if stripped.count("@") > 1:
+        raise FieldError(field, f"«{stripped}» contiene più di una @")
+    if re.search(r"[\s,;<>\"]", stripped):
+        raise FieldError(field, f"«{stripped}» contiene spazi o caratteri non ammessi")
+    lowered = stripped.lower()
+    try:
+        result = email_validator.validate_email(lowered, check_deliverability=False)
+    except email_validator.EmailNotValidError as error:
+        raise FieldError(field, f"«{stripped}» non è valido ({_email_reason(error)})") from None
+    repairs = []
+    if lowered != stripped:
+        repairs.append(f"{FIELD_LABELS[field]}: convertita in minuscolo")
+    elif stripped != text:
+        repairs.append(f"{FIELD_LABELS[field]}: tolti spazi")
+    return Normalized(result.normalized, tuple(repairs))
+
+
+def _email_reason(error: Exception) -> str:
+    message = str(error)
+    if "domain" in message.lower() and "period" in message.lower():
+        return "il dominio dopo la @ non ha un punto"
+    if "domain" in message.lower():
+        return "il dominio dopo la @ non è valido"
+    if "before the @" in message.lower() or "local part" in message.lower():
+        return "la parte prima della @ non è valida"
+    return "formato non riconosciuto"
+
+
+def normalize_pin(raw: object) -> Normalized:
+    """Check a PIN: 10 digits (Fisconline) or 8 characters (Entratel); empty is allowed.
+
+    Repairs a Fisconline PIN typed as its two halves, 4 and 6 digits apart.
+    """
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        return Normalized("")
+    halves = _PIN_HALVES.match(text)
+    if halves:
+        return Normalized(halves.group(1) + halves.group(2), ("PIN: unite le due metà",))
+    if text.isdigit() and len(text) == 10:
+        return Normalized(text)
+    if len(text) == 8 and text.isascii() and text.isalnum():
+        return Normalized(text)
+    raise FieldError(
+        "pin", "deve avere 10 cifre (Fisconline) o 8 lettere e cifre (Entratel)"
+    )
+
+
+def validate_password(raw: object) -> str:
+    """Check a stored password: any printable text up to 128 characters.
+
+    The portal's own rules (8 to 15 characters) apply to new passwords; a
+    stored one is kept as the client has it, so only what could never be
+    typed is rejected. The message never repeats the password.
+    """
+    text = "" if raw is None else str(raw)
+    if not text:
+        return ""
+    if _CONTROL.search(text):
+        raise FieldError("password", "contiene caratteri di controllo o a capo")
+    if text != text.strip():
+        raise FieldError("password", "inizia o finisce con uno spazio")
+    if len(text) > MAX_PASSWORD_LENGTH:
+        raise FieldError(
+            "password", f"è troppo lunga ({len(text)} caratteri, massimo {MAX_PASSWORD_LENGTH})"
+        )
+    return text
+
+
+def normalize_user_id(raw: object) -> str:
+    """Strip a Fisconline/Entratel user id; a codice fiscale is put in upper case."""
+    text = clean_text("user_id", raw, max_length=64)
+    compact = re.sub(r"\s+", "", text)
+    if compact != text:
+        raise FieldError("user_id", "non può contenere spazi")
+    if len(compact) == 16 and _passes(codicefiscale.validate, compact):
+        return compact.upper()
+    return compact
+
+
+def normalize_phone(raw: object) -> str:
+    text = clean_text("telefono", raw, max_length=40)
+    if text and (not _PHONE.match(text) or sum(c.isdigit() for c in text) < 5):
+        raise FieldError("telefono", f"«{text}» non è un numero di telefono")
+    return text
+
+
+def parse_date(field: str, raw: object) -> date | None:
+    """Read a date written as gg/mm/aaaa, aaaa-mm-gg or held as a spreadsheet date."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = str(raw).strip()
+    if not text:
+        return None
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y"):
+        try:
+            parsed = datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        if parsed.year < 1990:
+            raise FieldError(field, f"«{text}» è una data troppo vecchia")
+        return parsed
+    raise FieldError(field, f"«{text}» non è una data (scrivi gg/mm/aaaa)")
+
+
+def fold_name(text: str) -> str:
+    """Return text without accents and in lower case, for matching and sorting."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _passes(check, value: str) -> bool:
+    try:
+        check(value)
+    except stdnum_errors.ValidationError:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Pytest fixtures for the test portal (registered from conftest.py)."""
