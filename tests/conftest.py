@@ -60,7 +60,9 @@ def keyring_daemon(tmp_path_factory) -> Iterator[dict[str, str]]:
     runtime_dir = base / "run"
     data_home.mkdir()
     runtime_dir.mkdir(mode=0o700)
-    env = dict(os.environ, XDG_DATA_HOME=str(data_home), XDG_RUNTIME_DIR=str(runtime_dir))
+    env = dict(
+        os.environ, XDG_DATA_HOME=str(data_home), XDG_RUNTIME_DIR=str(runtime_dir)
+    )
     bus_address = f"unix:path={runtime_dir / 'bus'}"
     dbus = subprocess.Popen(
         [_require("dbus-daemon"), "--session", "--nofork", f"--address={bus_address}"],

@@ -72,7 +72,9 @@ def clean_text(field: str, raw: object, max_length: int = MAX_TEXT_LENGTH) -> st
     if _CONTROL.search(probe):
         raise FieldError(field, "contiene caratteri di controllo non ammessi")
     if len(text) > max_length:
-        raise FieldError(field, f"è troppo lungo ({len(text)} caratteri, massimo {max_length})")
+        raise FieldError(
+            field, f"è troppo lungo ({len(text)} caratteri, massimo {max_length})"
+        )
     return text
 
 
@@ -174,7 +176,9 @@ def normalize_email(raw: object, field: str = "email") -> Normalized:
     try:
         result = email_validator.validate_email(lowered, check_deliverability=False)
     except email_validator.EmailNotValidError as error:
-        raise FieldError(field, f"«{stripped}» non è valido ({_email_reason(error)})") from None
+        raise FieldError(
+            field, f"«{stripped}» non è valido ({_email_reason(error)})"
+        ) from None
     repairs = []
     if lowered != stripped:
         repairs.append(f"{FIELD_LABELS[field]}: convertita in minuscolo")
@@ -204,7 +208,9 @@ def normalize_pin(raw: object) -> Normalized:
         return Normalized("")
     halves = _PIN_HALVES.match(text)
     if halves:
-        return Normalized(halves.group(1) + halves.group(2), ("PIN: unite le due metà",))
+        return Normalized(
+            halves.group(1) + halves.group(2), ("PIN: unite le due metà",)
+        )
     if text.isdigit() and len(text) == 10:
         return Normalized(text)
     if len(text) == 8 and text.isascii() and text.isalnum():
@@ -230,7 +236,8 @@ def validate_password(raw: object) -> str:
         raise FieldError("password", "inizia o finisce con uno spazio")
     if len(text) > MAX_PASSWORD_LENGTH:
         raise FieldError(
-            "password", f"è troppo lunga ({len(text)} caratteri, massimo {MAX_PASSWORD_LENGTH})"
+            "password",
+            f"è troppo lunga ({len(text)} caratteri, massimo {MAX_PASSWORD_LENGTH})",
         )
     return text
 

@@ -1,0 +1,306 @@
+"""The studio: the one object the tray, the window and the CLI act through.
+
+It owns the client index, the secret store and the login engine, and is
+built in one place (`open_studio`). Every method is safe to call from any
+thread: the index serialises its own access and the login engine runs
+the browser on its own thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from trayapp.desktop.mailto import MailtoError, build_mailto
+from trayapp.desktop.opener import open_uri
+from trayapp.domain.client import Client
+from trayapp.domain.credentials import Credentials, SecretKind
+from trayapp.domain.validation import (
+    FieldError,
+    fold_name,
+    normalize_codice_fiscale,
+    normalize_partita_iva,
+    normalize_pin,
+    normalize_user_id,
+    validate_password,
+)
+from trayapp.importing.service import ImportReport, import_file
+from trayapp.paths import AppPaths, resolve_paths
+from trayapp.secretstore.base import SecretStore
+from trayapp.storage.base import ClientIndex
+
+log = logging.getLogger(__name__)
+
+RECENT_CLIENTS = 10
+
+
+class ClientNotFound(LookupError):
+    """No client matches what the user typed; the message is Italian."""
+
+
+class AmbiguousClient(LookupError):
+    """Several clients match a name; `matches` lists them."""
+
+    def __init__(self, query: str, matches: list[Client]) -> None:
+        self.matches = matches
+        super().__init__(
+            f"«{query}» corrisponde a {len(matches)} clienti: indica il codice fiscale, "
+            "la partita IVA o l'id"
+        )
+
+
+class MissingCredentials(LookupError):
+    """The client has no password or no PIN in the keyring; the message is Italian."""
+
+
+@dataclass(frozen=True)
+class EmailResult:
+    uri: str
+
+
+class Studio:
+    """Clients, their secrets, logins and email, behind one lock-free facade."""
+
+    def __init__(
+        self,
+        index: ClientIndex,
+        secrets: SecretStore,
+        paths: AppPaths,
+        *,
+        environ: Mapping[str, str] = os.environ,
+        uri_opener: Callable[[str], None] = open_uri,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.index = index
+        self.secrets = secrets
+        self.paths = paths
+        self._environ = environ
+        self._open_uri = uri_opener
+        self._today = today
+        self._listeners: list[Callable[[], None]] = []
+        self._engine = None
+        self._engine_lock = threading.Lock()
+
+    # -- change notification -------------------------------------------------
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (from the changing thread) after every change of data."""
+        self._listeners.append(callback)
+
+    def _changed(self) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback()
+            except Exception:
+                log.exception("change listener %r failed", callback)
+
+    # -- reading ---------------------------------------------------------------
+
+    def clients(self) -> list[Client]:
+        return self.index.all()
+
+    def get(self, client_id: str) -> Client:
+        client = self.index.get(client_id)
+        if client is None:
+            raise ClientNotFound(f"Nessun cliente con id {client_id}")
+        return client
+
+    def recent_ids(self) -> list[str]:
+        used = [client for client in self.index.all() if client.last_used_at]
+        used.sort(key=lambda client: client.last_used_at, reverse=True)
+        return [client.id for client in used[:RECENT_CLIENTS]]
+
+    def resolve(self, query: str) -> Client:
+        """Find one client by id, codice fiscale, partita IVA or name."""
+        text = query.strip()
+        clients = self.index.all()
+        for client in clients:
+            if client.id == text:
+                return client
+        for normalize, attribute in (
+            (normalize_codice_fiscale, "codice_fiscale"),
+            (normalize_partita_iva, "partita_iva"),
+        ):
+            try:
+                key = normalize(text).value
+            except FieldError:
+                continue
+            matches = [c for c in clients if getattr(c, attribute) == key]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise AmbiguousClient(text, matches)
+        folded = fold_name(text)
+        exact = [c for c in clients if fold_name(c.name) == folded]
+        matches = exact or [
+            c for c in clients if folded and folded in fold_name(c.name)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise AmbiguousClient(text, matches)
+        raise ClientNotFound(
+            f"Nessun cliente corrisponde a «{text}» (cerca per codice fiscale, "
+            "partita IVA, id o nome)"
+        )
+
+    def credentials(self, client_id: str) -> Credentials:
+        """Read the client's secrets from the keyring; raise if any is missing."""
+        client = self.get(client_id)
+        password = self.secrets.get(client.id, SecretKind.PASSWORD)
+        pin = self.secrets.get(client.id, SecretKind.PIN)
+        missing = [
+            label
+            for label, value in (("password", password), ("PIN", pin))
+            if not value
+        ]
+        if missing:
+            raise MissingCredentials(
+                f"{client.name}: credenziali mancanti ({' e '.join(missing)} non "
+                "presenti nel portachiavi). Inseriscile con «trayapp set-credentials» "
+                "o nella sezione Servizi telematici."
+            )
+        assert password is not None and pin is not None
+        return Credentials(client.login_user_id, password, pin)
+
+    # -- writing ---------------------------------------------------------------
+
+    def set_credentials(
+        self,
+        client_id: str,
+        *,
+        password: str | None = None,
+        pin: str | None = None,
+        user_id: str | None = None,
+    ) -> Client:
+        """Check and store new secrets, then mark the client as having them.
+
+        Every value is checked before anything is written. A changed
+        password sets the change date to today.
+        """
+        client = self.get(client_id)
+        checked_password = validate_password(password) if password is not None else None
+        checked_pin = normalize_pin(pin).value if pin is not None else None
+        checked_user = normalize_user_id(user_id) if user_id is not None else None
+        if password is not None and not checked_password:
+            raise FieldError("password", "è vuota")
+        if pin is not None and not checked_pin:
+            raise FieldError("pin", "è vuoto")
+        changes: dict[str, object] = {}
+        if checked_password is not None:
+            previous = self.secrets.get(client.id, SecretKind.PASSWORD)
+            if previous != checked_password:
+                self.secrets.set(client.id, SecretKind.PASSWORD, checked_password)
+                changes["password_changed_on"] = self._today()
+            changes["has_password"] = True
+        if checked_pin is not None:
+            self.secrets.set(client.id, SecretKind.PIN, checked_pin)
+            changes["has_pin"] = True
+        if checked_user is not None:
+            changes["user_id"] = checked_user
+        updated = client.replace(**changes)
+        self.index.put(updated)
+        log.info(
+            "credentials of client %s updated (%s)",
+            client.id,
+            ", ".join(sorted(changes)),
+        )
+        self._changed()
+        return updated
+
+    def import_file(self, path: Path, *, dry_run: bool = False) -> ImportReport:
+        report = import_file(
+            path, self.index, self.secrets, dry_run=dry_run, today=self._today()
+        )
+        if not dry_run and (report.imported or report.updated):
+            self._changed()
+        return report
+
+    def mark_used(self, client_id: str) -> None:
+        client = self.get(client_id)
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        self.index.put(client.replace(last_used_at=stamp))
+        self._changed()
+
+    # -- actions ---------------------------------------------------------------
+
+    def send_email(self, client_id: str) -> EmailResult:
+        """Open a new message to the client in the default mail program."""
+        client = self.get(client_id)
+        if not client.email:
+            raise MissingCredentials(
+                f"{client.name}: nessun indirizzo email in anagrafica"
+            )
+        try:
+            uri = build_mailto(client.email)
+        except MailtoError:
+            log.error(
+                "client %s has an email address that cannot go in a mailto URI",
+                client.id,
+            )
+            raise
+        self._open_uri(uri)
+        log.info("email to client %s handed to the mail program", client.id)
+        self.mark_used(client.id)
+        return EmailResult(uri)
+
+    def login(self, client_id: str, target: str | None = None):
+        """Log the client in on the portal in a browser window; return the LoginResult."""
+        from trayapp.login.profile import load_profile
+
+        client = self.get(client_id)
+        profile = load_profile(self.paths.config_dir, self._environ)
+        credentials = self.credentials(client.id)
+        engine = self._login_engine(profile)
+        log.info(
+            "login of client %s to %s started", client.id, target or "default target"
+        )
+        result = engine.login(credentials, target or profile.default_target)
+        log.info("login of client %s ended: %s", client.id, result.outcome)
+        self.mark_used(client.id)
+        return result
+
+    def _login_engine(self, profile):
+        from trayapp.login.browser import find_browser
+        from trayapp.login.engine import LoginEngine
+
+        with self._engine_lock:
+            if self._engine is None:
+                browser = find_browser(environ=self._environ)
+                self._engine = LoginEngine(profile, browser)
+            else:
+                self._engine.profile = profile
+            return self._engine
+
+    def wait_for_browser(self) -> None:
+        """Block until the user has closed every login window."""
+        if self._engine is not None:
+            self._engine.wait_until_closed()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+        self.index.close()
+
+
+def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:
+    """Build the studio on this machine's folders, TinyDB index and OS keyring."""
+    from trayapp.secretstore.keyring_store import KeyringSecretStore
+    from trayapp.storage.tinydb_index import TinyDBClientIndex
+
+    paths = resolve_paths(environ)
+    for folder in (paths.data_dir, paths.config_dir, paths.log_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    index = TinyDBClientIndex(paths.index_file)
+    try:
+        secrets = KeyringSecretStore()
+    except Exception:
+        index.close()
+        raise
+    return Studio(index, secrets, paths, environ=environ)

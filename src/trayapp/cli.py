@@ -1,0 +1,295 @@
+"""The `trayapp` command: the tray by default, and subcommands for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import multiprocessing
+import sys
+from pathlib import Path
+from typing import Any
+
+from trayapp import __version__
+from trayapp.domain.client import KIND_LABELS, Client
+from trayapp.domain.validation import FieldError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+TARGET_CHOICES = ("cassetto", "fatture", "area-riservata")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trayapp",
+        description="Clienti dello studio, accesso al cassetto fiscale ed email dalla tray.",
+    )
+    parser.add_argument("--version", action="version", version=f"trayapp {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="log dettagliato di trayapp"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMANDO")
+
+    commands.add_parser("tray", help="avvia l'icona nella tray (predefinito)")
+
+    listing = commands.add_parser("list", help="elenca i clienti")
+    listing.add_argument("--json", action="store_true", help="stampa un array JSON")
+
+    importing = commands.add_parser(
+        "import", help="importa un elenco clienti CSV o XLSX"
+    )
+    importing.add_argument("file", type=Path, metavar="FILE")
+    importing.add_argument(
+        "--dry-run", action="store_true", help="controlla senza salvare"
+    )
+    importing.add_argument(
+        "--json", action="store_true", help="stampa il resoconto in JSON"
+    )
+
+    login = commands.add_parser("login", help="accede al portale come il cliente")
+    login.add_argument(
+        "client", metavar="CLIENTE", help="codice fiscale, partita IVA o id"
+    )
+    login.add_argument("--target", choices=TARGET_CHOICES, default=None)
+    login.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="esce subito dopo l'esito, chiudendo il browser",
+    )
+
+    email = commands.add_parser("email", help="nuovo messaggio al cliente")
+    email.add_argument("client", metavar="CLIENTE")
+
+    credentials = commands.add_parser(
+        "set-credentials", help="salva password e PIN del cliente nel portachiavi"
+    )
+    credentials.add_argument("client", metavar="CLIENTE")
+    credentials.add_argument(
+        "--stdin",
+        action="store_true",
+        help="legge password e PIN da due righe dello standard input (riga vuota: invariato)",
+    )
+    credentials.add_argument(
+        "--user-id", default=None, help="utente Fisconline/Entratel"
+    )
+
+    paths = commands.add_parser(
+        "paths", help="mostra dove sono indice, configurazione e log"
+    )
+    paths.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    args = build_parser().parse_args(argv)
+    command = args.command or "tray"
+
+    from trayapp.logs import configure_logging
+    from trayapp.paths import resolve_paths
+
+    paths = resolve_paths()
+    configure_logging(paths.log_file, debug=args.debug, to_stderr=command != "tray")
+    if command == "paths":
+        return _paths(args, paths)
+
+    from trayapp.app import (
+        AmbiguousClient,
+        ClientNotFound,
+        MissingCredentials,
+        open_studio,
+    )
+    from trayapp.importing.readers import ImportFileError
+    from trayapp.secretstore.base import SecretStoreError
+    from trayapp.storage.base import IndexStorageError
+
+    try:
+        studio = open_studio()
+    except (SecretStoreError, IndexStorageError) as error:
+        _fail(str(error))
+        return EXIT_FAILED
+    try:
+        handler = _HANDLERS[command]
+        return handler(args, studio)
+    except AmbiguousClient as error:
+        _fail(str(error))
+        for client in error.matches:
+            print(
+                f"  {client.id}  {client.codice_fiscale}  {client.name}",
+                file=sys.stderr,
+            )
+        return EXIT_USAGE
+    except ClientNotFound as error:
+        _fail(str(error))
+        return EXIT_USAGE
+    except (FieldError, ImportFileError, MissingCredentials, SecretStoreError) as error:
+        _fail(str(error))
+        return EXIT_FAILED
+    except IndexStorageError as error:
+        _fail(str(error))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader of our output (head, less) went away: nothing to report.
+        sys.stderr.close()
+        return EXIT_OK
+    finally:
+        studio.close()
+
+
+def _fail(message: str) -> None:
+    print(f"trayapp: {message}", file=sys.stderr)
+
+
+def _paths(args, paths) -> int:
+    if args.json:
+        print(json.dumps(paths.as_dict(), ensure_ascii=False))
+    else:
+        for key, value in paths.as_dict().items():
+            print(f"{key:8} {value}")
+    return EXIT_OK
+
+
+def client_summary(client: Client) -> dict[str, Any]:
+    """Return the fields `trayapp list --json` prints for a client; never a secret."""
+    changed = client.password_changed_on
+    return {
+        "id": client.id,
+        "kind": client.kind.value,
+        "name": client.name,
+        "codice_fiscale": client.codice_fiscale,
+        "partita_iva": client.partita_iva,
+        "email": client.email,
+        "pec": client.pec,
+        "linked_to": client.linked_to or None,
+        "role": client.role,
+        "user_id": client.login_user_id,
+        "has_password": client.has_password,
+        "has_pin": client.has_pin,
+        "password_changed_on": changed.isoformat() if changed else None,
+    }
+
+
+def _list(args, studio) -> int:
+    clients = sorted(studio.clients(), key=lambda client: client.name.casefold())
+    if args.json:
+        print(
+            json.dumps(
+                [client_summary(c) for c in clients], ensure_ascii=False, indent=1
+            )
+        )
+        return EXIT_OK
+    names = {client.id: client.name for client in clients}
+    for client in clients:
+        link = (
+            f"  → {names.get(client.linked_to, '?')} ({client.role})"
+            if client.linked_to
+            else ""
+        )
+        credentials = "credenziali" if client.has_credentials else "senza credenziali"
+        print(
+            f"{client.id}  {client.codice_fiscale:16}  {KIND_LABELS[client.kind]:14}  "
+            f"{client.name}  [{credentials}]{link}"
+        )
+    print(f"{len(clients)} clienti", file=sys.stderr)
+    return EXIT_OK
+
+
+def _import(args, studio) -> int:
+    report = studio.import_file(args.file, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        from trayapp.domain.validation import FIELD_LABELS
+
+        prefix = "Prova (nessun dato salvato): " if args.dry_run else ""
+        print(
+            f"{prefix}{report.imported} importati, {report.updated} aggiornati, "
+            f"{report.unchanged} invariati, {report.repaired} righe corrette, "
+            f"{len(report.rejected)} scarti"
+        )
+        for rejection in report.rejected:
+            label = FIELD_LABELS.get(rejection.field, rejection.field)
+            print(f"  riga {rejection.row}, {label}: {rejection.reason}")
+    return EXIT_OK
+
+
+def _login(args, studio) -> int:
+    from trayapp.login.browser import BrowserNotFound
+    from trayapp.login.profile import ProfileError
+
+    client = studio.resolve(args.client)
+    try:
+        result = studio.login(client.id, args.target)
+    except (BrowserNotFound, ProfileError, ValueError) as error:
+        _fail(str(error))
+        return EXIT_FAILED
+    print(f"{client.name}: {result.message}")
+    if not result.ok:
+        return EXIT_FAILED
+    if not args.no_wait:
+        print(
+            "Il browser resta aperto: chiudi la finestra per terminare.",
+            file=sys.stderr,
+        )
+        studio.wait_for_browser()
+    return EXIT_OK
+
+
+def _email(args, studio) -> int:
+    from trayapp.desktop.mailto import MailtoError
+    from trayapp.desktop.opener import OpenError
+
+    client = studio.resolve(args.client)
+    try:
+        studio.send_email(client.id)
+    except (MailtoError, OpenError) as error:
+        _fail(str(error))
+        return EXIT_FAILED
+    print(f"Nuovo messaggio a {client.email} aperto nel programma di posta.")
+    return EXIT_OK
+
+
+def _set_credentials(args, studio) -> int:
+    client = studio.resolve(args.client)
+    if args.stdin:
+        lines = sys.stdin.read().splitlines()
+        password = lines[0] if lines else ""
+        pin = lines[1] if len(lines) > 1 else ""
+    else:
+        if not sys.stdin.isatty():
+            _fail("nessun terminale per chiedere la password: usa --stdin")
+            return EXIT_USAGE
+        password = getpass.getpass(f"Password di {client.name} (invio: invariata): ")
+        pin = getpass.getpass("PIN (invio: invariato): ")
+    updated = studio.set_credentials(
+        client.id,
+        password=password or None,
+        pin=pin or None,
+        user_id=args.user_id,
+    )
+    state = "complete" if updated.has_credentials else "incomplete"
+    print(f"Credenziali di {client.name} salvate nel portachiavi ({state}).")
+    return EXIT_OK
+
+
+def _tray(args, studio) -> int:
+    from trayapp.resident import run_tray
+
+    return run_tray(studio)
+
+
+_HANDLERS = {
+    "tray": _tray,
+    "list": _list,
+    "import": _import,
+    "login": _login,
+    "email": _email,
+    "set-credentials": _set_credentials,
+}

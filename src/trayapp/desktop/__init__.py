@@ -1,0 +1,1 @@
+"""Hand-offs to the desktop: the default mail program and other URI handlers."""

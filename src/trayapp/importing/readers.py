@@ -1,0 +1,149 @@
+"""Read the client lists studios export into header and rows of cells.
+
+Supported: CSV as Excel saves it on an Italian PC (cp1252, ';'), UTF-8
+with or without BOM, UTF-16 "Testo Unicode" (tab separated), and XLSX.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+CSV_DELIMITERS = ";,\t|"
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as a client list; the message is Italian."""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The header and the data rows of a file; cells are str, date or None."""
+
+    header: list[str]
+    rows: list[tuple[int, list[object]]]
+    """Each data row with its 1-based line number as the user sees it in Excel."""
+    encoding: str
+    formula_cells: frozenset[tuple[int, int]] = frozenset()
+    """(row, column) of XLSX cells whose text was read from an uncomputed formula."""
+
+
+def read_sheet(path: Path) -> Sheet:
+    """Read the first sheet of an XLSX file or a delimited text file."""
+    if not path.is_file():
+        raise ImportFileError(f"Il file {path} non esiste")
+    with path.open("rb") as stream:
+        head = stream.read(4)
+    if head.startswith(b"PK\x03\x04"):
+        return _read_xlsx(path)
+    if path.suffix.lower() in (".xls",):
+        raise ImportFileError(
+            f"{path.name}: il vecchio formato .xls non è supportato; salvalo da Excel "
+            "come .xlsx o come CSV"
+        )
+    return _read_delimited(path)
+
+
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """Decode a text export: BOM first, then strict UTF-8, then cp1252."""
+    if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
+        return raw.decode("utf-16"), "utf-16"
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            f"Codifica del file non riconosciuta (byte {raw[error.start]:#04x} alla "
+            f"posizione {error.start}): salvalo come CSV UTF-8 da Excel"
+        ) from None
+
+
+def _read_delimited(path: Path) -> Sheet:
+    text, encoding = decode_text(path.read_bytes())
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise ImportFileError(f"{path.name}: il file è vuoto o la prima riga è vuota")
+    first_line = lines[0]
+    delimiter = max(CSV_DELIMITERS, key=first_line.count)
+    if first_line.count(delimiter) == 0:
+        raise ImportFileError(
+            f"{path.name}: nessun separatore di colonna (; , o tabulazione) nella "
+            "prima riga"
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records = list(reader)
+    header = [cell.strip() for cell in records[0]]
+    rows: list[tuple[int, list[object]]] = []
+    for offset, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        rows.append((offset, list(record)))
+    return Sheet(header, rows, encoding)
+
+
+def _read_xlsx(path: Path) -> Sheet:
+    """Read the first worksheet, taking each formula's cached value.
+
+    A cell whose text starts with "=" becomes a formula in Excel, and a
+    file written by a program other than Excel has no cached value for it:
+    then the formula text is what the user typed (a password such as
+    "=ab12..." is the usual case), so it is used and reported.
+    """
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        formulas_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise ImportFileError(
+            f"{path.name}: non è un file Excel leggibile ({error})"
+        ) from None
+    try:
+        values = values_book.worksheets[0].iter_rows(values_only=True)
+        formulas = formulas_book.worksheets[0].iter_rows(values_only=True)
+        try:
+            header_cells = next(values)
+            next(formulas)
+        except StopIteration:
+            raise ImportFileError(f"{path.name}: il primo foglio è vuoto") from None
+        header = ["" if cell is None else str(cell).strip() for cell in header_cells]
+        rows: list[tuple[int, list[object]]] = []
+        formula_cells: set[tuple[int, int]] = set()
+        for number, (cells, raw_cells) in enumerate(zip(values, formulas, strict=False), start=2):
+            row = [_xlsx_cell(cell) for cell in cells]
+            for column, raw in enumerate(raw_cells):
+                if column < len(row) and row[column] is None and _is_formula(raw):
+                    row[column] = str(raw)
+                    formula_cells.add((number, column))
+            if any(value not in (None, "") for value in row):
+                rows.append((number, row))
+    finally:
+        values_book.close()
+        formulas_book.close()
+    return Sheet(header, rows, "xlsx", frozenset(formula_cells))
+
+
+def _is_formula(raw: object) -> bool:
+    return isinstance(raw, str) and raw.startswith("=")
+
+
+def _xlsx_cell(cell: object) -> object:
+    if cell is None:
+        return None
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)

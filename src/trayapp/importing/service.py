@@ -1,0 +1,278 @@
+"""Import a client list into the index and the secret store.
+
+Rows are matched to existing clients by codice fiscale, so importing the
+same file twice adds nothing. Secrets are written before the index points
+to them; if the secret store fails part way, the secrets already written
+are put back as they were and the index is not touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from trayapp.domain.client import Client, Kind, new_client_id
+from trayapp.domain.credentials import SecretKind
+from trayapp.domain.validation import (
+    FieldError,
+    fold_name,
+    normalize_codice_fiscale,
+    normalize_partita_iva,
+)
+from trayapp.importing.columns import map_columns
+from trayapp.importing.readers import ImportFileError, read_sheet
+from trayapp.importing.rows import Candidate, Rejection, parse_row
+from trayapp.secretstore.base import SecretStore, SecretStoreError
+from trayapp.storage.base import ClientIndex
+
+log = logging.getLogger(__name__)
+
+ANAGRAFICA_FIELDS = (
+    "kind",
+    "denominazione",
+    "cognome",
+    "nome",
+    "partita_iva",
+    "comune",
+    "email",
+    "pec",
+    "telefono",
+    "note",
+    "role",
+    "codice_studio",
+    "user_id",
+)
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    repaired: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    repairs: list[dict[str, object]] = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "repaired": self.repaired,
+            "rejected": [rejection.as_dict() for rejection in self.rejected],
+            "repairs": self.repairs,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass
+class _Plan:
+    client: Client
+    candidate: Candidate
+    is_new: bool
+    secret_writes: dict[SecretKind, str]
+
+
+def import_file(
+    path: Path,
+    index: ClientIndex,
+    secrets: SecretStore,
+    *,
+    dry_run: bool = False,
+    today: date | None = None,
+) -> ImportReport:
+    """Read, check and store a client list; return what happened to each row."""
+    sheet = read_sheet(path)
+    columns = map_columns(sheet.header)
+    if "codice_fiscale" not in columns:
+        raise ImportFileError(
+            f"{path.name}: nessuna colonna «Codice fiscale» tra le intestazioni "
+            f"({', '.join(h for h in sheet.header if h) or 'nessuna'})"
+        )
+    report = ImportReport(dry_run=dry_run)
+    candidates: list[Candidate] = []
+    for number, cells in sheet.rows:
+        formula_columns = frozenset(
+            column for row, column in sheet.formula_cells if row == number
+        )
+        parsed = parse_row(number, cells, columns, formula_columns)
+        if isinstance(parsed, list):
+            report.rejected.extend(parsed)
+        else:
+            candidates.append(parsed)
+
+    existing = {client.codice_fiscale: client for client in index.all()}
+    plans = _plan(candidates, existing, secrets, report, today or date.today())
+    _link(plans, existing, report)
+    kept = [plan for plan in plans if plan is not None]
+    for plan in kept:
+        if plan.candidate.repairs:
+            report.repaired += 1
+            report.repairs.extend(
+                {"row": plan.candidate.row, "repair": text}
+                for text in plan.candidate.repairs
+            )
+    changed = [plan for plan in kept if plan.is_new or _differs(plan, existing)]
+    report.imported = sum(1 for plan in changed if plan.is_new)
+    report.updated = len(changed) - report.imported
+    report.unchanged = len(kept) - len(changed)
+    if not dry_run and changed:
+        _write(changed, index, secrets)
+    log.info(
+        "import of %s: %d imported, %d updated, %d unchanged, %d rejected%s",
+        path.name,
+        report.imported,
+        report.updated,
+        report.unchanged,
+        len(report.rejected),
+        " (dry run)" if dry_run else "",
+    )
+    return report
+
+
+def _plan(
+    candidates: list[Candidate],
+    existing: dict[str, Client],
+    secrets: SecretStore,
+    report: ImportReport,
+    today: date,
+) -> list[_Plan | None]:
+    plans: list[_Plan | None] = []
+    seen: dict[str, int] = {}
+    for candidate in candidates:
+        cf = str(candidate.fields["codice_fiscale"])
+        if cf in seen:
+            report.rejected.append(
+                Rejection(
+                    candidate.row,
+                    "codice_fiscale",
+                    f"{cf} compare già alla riga {seen[cf]}: la riga è stata ignorata",
+                )
+            )
+            continue
+        seen[cf] = candidate.row
+        previous = existing.get(cf)
+        values = {name: candidate.fields.get(name, "") for name in ANAGRAFICA_FIELDS}
+        if previous is None:
+            client = Client(id=new_client_id(), codice_fiscale=cf, **values)  # type: ignore[arg-type]
+        else:
+            client = previous.replace(**values)
+        writes: dict[SecretKind, str] = {}
+        for kind, value in (
+            (SecretKind.PASSWORD, candidate.password),
+            (SecretKind.PIN, candidate.pin),
+        ):
+            if not value:
+                continue
+            stored = secrets.get(client.id, kind) if previous is not None else None
+            if stored != value:
+                writes[kind] = value
+        changed_on = candidate.fields.get("password_changed_on")
+        if isinstance(changed_on, date):
+            client = client.replace(password_changed_on=changed_on)
+        elif SecretKind.PASSWORD in writes:
+            client = client.replace(password_changed_on=today)
+        client = client.replace(
+            has_password=client.has_password or bool(candidate.password),
+            has_pin=client.has_pin or bool(candidate.pin),
+        )
+        plans.append(_Plan(client, candidate, previous is None, writes))
+    return plans
+
+
+def _link(
+    plans: list[_Plan | None], existing: dict[str, Client], report: ImportReport
+) -> None:
+    """Resolve "Collegato a" (codice fiscale, partita IVA or name of a company)."""
+    companies: dict[str, Client] = {}
+    for client in list(existing.values()) + [p.client for p in plans if p is not None]:
+        if client.kind is Kind.SOCIETA:
+            companies[client.codice_fiscale] = client
+            if client.partita_iva:
+                companies.setdefault(client.partita_iva, client)
+            companies.setdefault("name:" + fold_name(client.denominazione), client)
+    for position, plan in enumerate(plans):
+        if plan is None or not plan.candidate.linked_to_key:
+            continue
+        key = plan.candidate.linked_to_key
+        company = companies.get(_company_key(key)) or companies.get(
+            "name:" + fold_name(key)
+        )
+        if company is None:
+            report.rejected.append(
+                Rejection(
+                    plan.candidate.row,
+                    "linked_to",
+                    f"nessuna società «{key}» nel file o tra i clienti già presenti",
+                )
+            )
+            plans[position] = None
+            continue
+        if company.codice_fiscale == plan.client.codice_fiscale:
+            report.rejected.append(
+                Rejection(
+                    plan.candidate.row,
+                    "linked_to",
+                    "un soggetto non può essere collegato a sé stesso",
+                )
+            )
+            plans[position] = None
+            continue
+        # NOTE: a client has one link; a person who represents two companies
+        # keeps the link of the last row that names them.
+        plan.client = plan.client.replace(linked_to=company.id)
+
+
+def _company_key(raw: str) -> str:
+    for normalize in (normalize_codice_fiscale, normalize_partita_iva):
+        try:
+            return normalize(raw).value
+        except FieldError:
+            continue
+    return raw
+
+
+def _differs(plan: _Plan, existing: dict[str, Client]) -> bool:
+    previous = existing.get(plan.client.codice_fiscale)
+    return bool(plan.secret_writes) or previous != plan.client
+
+
+def _write(plans: list[_Plan], index: ClientIndex, secrets: SecretStore) -> None:
+    undo: list[tuple[str, SecretKind, str | None]] = []
+    try:
+        for plan in plans:
+            for kind, value in plan.secret_writes.items():
+                previous = None if plan.is_new else secrets.get(plan.client.id, kind)
+                secrets.set(plan.client.id, kind, value)
+                undo.append((plan.client.id, kind, previous))
+    except SecretStoreError:
+        log.error(
+            "import stopped by the secret store after %d writes; undoing them",
+            len(undo),
+        )
+        _undo_secrets(undo, secrets)
+        raise
+    try:
+        index.put_many(plan.client for plan in plans)
+    except Exception:
+        log.exception(
+            "import could not write the index; undoing %d secret writes", len(undo)
+        )
+        _undo_secrets(undo, secrets)
+        raise
+
+
+def _undo_secrets(
+    undo: list[tuple[str, SecretKind, str | None]], secrets: SecretStore
+) -> None:
+    for client_id, kind, previous in reversed(undo):
+        try:
+            if previous is None:
+                secrets.delete(client_id, kind)
+            else:
+                secrets.set(client_id, kind, previous)
+        except SecretStoreError:
+            log.exception("could not restore %s of client %s", kind, client_id)

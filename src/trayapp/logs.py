@@ -1,0 +1,31 @@
+"""Logging set-up, done once by the entry point."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MAX_LOG_BYTES = 1_000_000
+KEPT_LOG_FILES = 5
+
+
+def configure_logging(
+    log_file: Path, *, debug: bool = False, to_stderr: bool = False
+) -> None:
+    """Send trayapp's records to a rotating file; --debug lowers only trayapp's level."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=MAX_LOG_BYTES, backupCount=KEPT_LOG_FILES, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("trayapp").setLevel(logging.DEBUG if debug else logging.INFO)
+    if to_stderr:
+        console = logging.StreamHandler()
+        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        console.setLevel(logging.DEBUG if debug else logging.WARNING)
+        root.addHandler(console)

@@ -1,0 +1,122 @@
+"""Secrets in the OS keyring through the keyring library.
+
+Every entry lives under the service name "trayapp", with the user name
+"<client id>/<kind>", for example "3f2a9c0d11b4/password". On Windows that
+is a generic credential in Credential Manager, on macOS a Keychain item, on
+Linux a SecretService item (GNOME Keyring, KWallet).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+from trayapp.domain.credentials import SecretKind
+from trayapp.secretstore.base import SecretStoreError
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "trayapp"
+
+# Windows Credential Manager stores the secret as UTF-16 in at most 2,560
+# bytes (WinError 1783 beyond that); the same cap everywhere keeps a secret
+# saved on Linux restorable on Windows.
+MAX_SECRET_CHARACTERS = 1280
+
+_INSECURE_BACKENDS = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+
+_NO_KEYRING = (
+    "Nessun portachiavi di sistema disponibile: password e PIN non possono essere "
+    "salvati. Su Linux installa e avvia GNOME Keyring o KWallet; su Windows e macOS "
+    "il portachiavi di sistema è sempre presente."
+)
+_LOCKED = (
+    "Il portachiavi di sistema è bloccato o lo sblocco è stato annullato: sbloccalo "
+    "e riprova. Nulla è stato modificato."
+)
+
+
+def username_for(client_id: str, kind: SecretKind) -> str:
+    return f"{client_id}/{kind.value}"
+
+
+class KeyringSecretStore:
+    """SecretStore backed by the keyring library's active backend."""
+
+    def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
+        self._backend = backend or keyring.get_keyring()
+        module = type(self._backend).__module__
+        if module.startswith(_INSECURE_BACKENDS) or self._backend.priority <= 0:
+            log.error("no usable keyring backend: %s", module)
+            raise SecretStoreError(_NO_KEYRING)
+
+    def describe(self) -> str:
+        backend = type(self._backend)
+        return f"{backend.__module__}.{backend.__name__}"
+
+    def get(self, client_id: str, kind: SecretKind) -> str | None:
+        try:
+            return self._backend.get_password(
+                SERVICE_NAME, username_for(client_id, kind)
+            )
+        except keyring.errors.KeyringLocked as error:
+            raise SecretStoreError(_LOCKED) from error
+        except keyring.errors.KeyringError as error:
+            log.error(
+                "reading %s of client %s failed: %s",
+                kind,
+                client_id,
+                type(error).__name__,
+            )
+            raise SecretStoreError(_read_failed(error)) from error
+
+    def set(self, client_id: str, kind: SecretKind, value: str) -> None:
+        if len(value) > MAX_SECRET_CHARACTERS:
+            raise SecretStoreError(
+                f"{kind.value.capitalize()} troppo lungo per il portachiavi "
+                f"({len(value)} caratteri, massimo {MAX_SECRET_CHARACTERS})."
+            )
+        try:
+            self._backend.set_password(
+                SERVICE_NAME, username_for(client_id, kind), value
+            )
+        except keyring.errors.KeyringLocked as error:
+            raise SecretStoreError(_LOCKED) from error
+        except keyring.errors.KeyringError as error:
+            log.error(
+                "saving %s of client %s failed: %s",
+                kind,
+                client_id,
+                type(error).__name__,
+            )
+            raise SecretStoreError(
+                "Il portachiavi di sistema non ha salvato il segreto "
+                f"({type(error).__name__}). Nulla è stato modificato: riprova, e se "
+                "l'errore resta controlla che il portachiavi sia sbloccato."
+            ) from error
+
+    def delete(self, client_id: str, kind: SecretKind) -> None:
+        try:
+            self._backend.delete_password(SERVICE_NAME, username_for(client_id, kind))
+        except keyring.errors.PasswordDeleteError:
+            return
+        except keyring.errors.KeyringLocked as error:
+            raise SecretStoreError(_LOCKED) from error
+        except keyring.errors.KeyringError as error:
+            log.error(
+                "deleting %s of client %s failed: %s",
+                kind,
+                client_id,
+                type(error).__name__,
+            )
+            raise SecretStoreError(_read_failed(error)) from error
+
+
+def _read_failed(error: Exception) -> str:
+    return (
+        f"Il portachiavi di sistema non ha risposto ({type(error).__name__}): "
+        "controlla che sia sbloccato e riprova."
+    )
