@@ -1,0 +1,286 @@
+"""The tray icon: a pystray icon whose menu lists the studio's clients.
+
+pystray is imported inside functions, because importing it picks a backend
+and opens the display, and this module must import on a machine without one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import ModuleType
+from typing import Any, Protocol
+
+from PIL import Image
+
+from trayapp.domain.client import Client
+from trayapp.tray.menu import MenuEntry, build_menu, menu_text
+
+log = logging.getLogger(__name__)
+
+# Windows copies the tooltip into a 128-character buffer, terminator included.
+TOOLTIP_MAX_CHARS = 127
+MENU_BACKENDS = ("appindicator", "gtk")
+STATUS_NOTIFIER_WATCHER = "org.kde.StatusNotifierWatcher"
+WORKER_THREADS = 2
+
+NO_MENU_MESSAGE = (
+    "Impossibile mostrare il menu dell'icona nell'area di notifica: "
+    "manca il supporto GTK. Installare PyGObject e i pacchetti "
+    "gir1.2-gtk-3.0 (e, per i desktop con AppIndicator, "
+    "gir1.2-ayatanaappindicator3-0.1), poi riavviare trayapp."
+)
+ACTION_FAILED_TITLE = "Operazione non riuscita"
+ACTION_FAILED_MESSAGE = "Il comando non è stato eseguito. I dettagli sono nel log."
+
+
+class TrayUnavailableError(RuntimeError):
+    """Raised when no pystray backend that can show a menu is available."""
+
+
+class TrayActions(Protocol):
+    """The application facade as the tray uses it; `open_window` may be absent."""
+
+    def clients(self) -> list[Client]: ...
+
+    def recent_ids(self) -> list[str]: ...
+
+    def login(self, client_id: str) -> None: ...
+
+    def send_email(self, client_id: str) -> None: ...
+
+    def quit(self) -> None: ...
+
+    def add_listener(self, callback: Callable[[], None]) -> None: ...
+
+
+def status_notifier_available() -> bool:
+    """Return whether a StatusNotifierWatcher owns its name on the session bus."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        # Without an address GIO would try to autolaunch a bus through X11.
+        return False
+    try:
+        import gi
+
+        gi.require_version("Gio", "2.0")
+        from gi.repository import Gio, GLib
+    except (ImportError, ValueError) as error:
+        log.info("Cannot query the session bus for a tray watcher: %s", error)
+        return False
+    try:
+        bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+        reply = bus.call_sync(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "NameHasOwner",
+            GLib.Variant("(s)", (STATUS_NOTIFIER_WATCHER,)),
+            GLib.VariantType("(b)"),
+            Gio.DBusCallFlags.NONE,
+            2000,
+            None,
+        )
+    except GLib.Error as error:
+        log.info("Session bus query for %s failed: %s", STATUS_NOTIFIER_WATCHER, error)
+        return False
+    return bool(reply.unpack()[0])
+
+
+def linux_backend_candidates(environ: Mapping[str, str]) -> list[str]:
+    """Return the pystray backends to try on Linux, in order of preference."""
+    requested = environ.get("PYSTRAY_BACKEND", "")
+    if requested in MENU_BACKENDS:
+        return [requested]
+    if requested:
+        log.warning(
+            "PYSTRAY_BACKEND=%s has no menu support; choosing among %s instead",
+            requested,
+            ", ".join(MENU_BACKENDS),
+        )
+    if status_notifier_available():
+        return ["appindicator", "gtk"]
+    return ["gtk"]
+
+
+def load_pystray() -> ModuleType:
+    """Import pystray with a backend that can show a menu, and return the module.
+
+    On Linux this sets PYSTRAY_BACKEND in `os.environ`, because pystray reads
+    it once, when it is first imported. Raises `TrayUnavailableError` when
+    neither the AppIndicator nor the GTK backend can be loaded.
+    """
+    if "pystray" in sys.modules:
+        return sys.modules["pystray"]
+    if not sys.platform.startswith("linux"):
+        import pystray
+
+        return pystray
+
+    errors = []
+    for backend in linux_backend_candidates(os.environ):
+        os.environ["PYSTRAY_BACKEND"] = backend
+        try:
+            import pystray
+        except (ImportError, ValueError) as error:
+            log.warning("pystray backend %s is not usable: %s", backend, error)
+            errors.append(f"{backend}: {error}")
+            continue
+        log.info("Using pystray backend %s", backend)
+        return pystray
+    raise TrayUnavailableError(f"{NO_MENU_MESSAGE} ({'; '.join(errors)})")
+
+
+def tooltip_text(title: str) -> str:
+    """Return `title` cut to the longest tooltip every platform shows in full."""
+    if len(title) <= TOOLTIP_MAX_CHARS:
+        return title
+    return title[: TOOLTIP_MAX_CHARS - 1] + "…"
+
+
+class TrayApp:
+    """A tray icon whose menu follows the facade's client list.
+
+    Menu callbacks run on the tray's thread. They hand logins and emails to a
+    small thread pool owned by this object, so the menu never waits on them.
+    """
+
+    def __init__(
+        self, actions: Any, icon_image: Image.Image, title: str = "trayapp"
+    ) -> None:
+        self._actions = actions
+        self._image = icon_image
+        self._title = tooltip_text(title)
+        self._lock = threading.Lock()
+        self._entries: list[MenuEntry] = []
+        self._icon: Any = None
+        self._stopped = False
+        self._executor = ThreadPoolExecutor(
+            max_workers=WORKER_THREADS, thread_name_prefix="tray-action"
+        )
+        self._rebuild_entries()
+        actions.add_listener(self.refresh)
+
+    def run(self) -> None:
+        """Show the icon and block until `stop()`; call only from the main thread."""
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("TrayApp.run() must be called from the main thread")
+        pystray = load_pystray()
+        with self._lock:
+            if self._stopped:
+                return
+            self._icon = pystray.Icon(
+                "trayapp",
+                icon=self._image,
+                title=self._title,
+                menu=pystray.Menu(self._pystray_items),
+            )
+        log.info("Tray icon started")
+        try:
+            self._icon.run()
+        finally:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            log.info("Tray icon stopped")
+
+    def refresh(self) -> None:
+        """Rebuild the menu from the facade's data; safe to call from any thread."""
+        if self._stopped:
+            return
+        self._rebuild_entries()
+        icon = self._icon
+        if icon is not None:
+            # The GTK backends queue the rebuild on the GTK main loop.
+            icon.update_menu()
+
+    def notify(self, title: str, message: str) -> None:
+        """Show a desktop notification, where the backend supports it."""
+        icon = self._icon
+        if icon is None or not getattr(icon, "HAS_NOTIFICATION", False):
+            log.info("Notification not shown, no tray icon can show it: %s", title)
+            return
+        icon.notify(message, title)
+
+    def stop(self) -> None:
+        """Remove the icon, end `run()` and close the worker pool; idempotent."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            icon = self._icon
+        # Not waiting for running work, because stop() may run on a worker.
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if icon is not None:
+            icon.stop()
+
+    def _rebuild_entries(self) -> None:
+        entries = build_menu(
+            self._actions.clients(),
+            self._actions.recent_ids(),
+            window_available=callable(getattr(self._actions, "open_window", None)),
+        )
+        with self._lock:
+            self._entries = entries
+
+    def _pystray_items(self) -> Sequence[Any]:
+        """Return the pystray items for the current entries (called by pystray)."""
+        pystray = sys.modules["pystray"]
+        with self._lock:
+            entries = self._entries
+        return [self._pystray_item(pystray, entry) for entry in entries]
+
+    def _pystray_item(self, pystray: ModuleType, entry: MenuEntry) -> Any:
+        if entry.separator:
+            return pystray.Menu.SEPARATOR
+        text = menu_text(entry.text, sys.platform)
+        if entry.children:
+            submenu = pystray.Menu(
+                *(self._pystray_item(pystray, child) for child in entry.children)
+            )
+            return pystray.MenuItem(text, submenu, enabled=entry.enabled)
+        action = entry.action
+        if action is None:
+            return pystray.MenuItem(text, None, enabled=False)
+        return pystray.MenuItem(
+            text, lambda: self._dispatch(action), enabled=entry.enabled
+        )
+
+    def _dispatch(self, action: tuple[str, ...]) -> None:
+        """Hand a menu command to the worker pool; runs on the tray's thread."""
+        kind = action[0]
+        log.info("Menu command %s %s", kind, " ".join(action[1:]))
+        if kind == "login":
+            self._submit(self._actions.login, action[1])
+        elif kind == "email":
+            self._submit(self._actions.send_email, action[1])
+        elif kind == "open_window":
+            self._submit(self._actions.open_window)
+        elif kind == "quit":
+            self._submit(self._quit)
+        else:
+            log.error("Unknown menu command %r", action)
+
+    def _submit(self, function: Callable[..., None], *args: str) -> None:
+        try:
+            future = self._executor.submit(function, *args)
+        except RuntimeError:
+            log.warning("Menu command ignored, the tray is stopping")
+            return
+        future.add_done_callback(self._report_failure)
+
+    def _report_failure(self, future: Future[None]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is None:
+            return
+        log.error("Menu command failed", exc_info=error)
+        self.notify(ACTION_FAILED_TITLE, ACTION_FAILED_MESSAGE)
+
+    def _quit(self) -> None:
+        try:
+            self._actions.quit()
+        finally:
+            self.stop()

@@ -1,0 +1,169 @@
+"""The tray menu as plain data: which entries a user sees, built from clients.
+
+This module imports no GUI toolkit, so the menu rules are testable without a
+display. `trayapp.tray.icon` turns the entries into pystray items.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from trayapp.domain.client import Client
+
+# Above this many clients the menu groups them under letters, because a flat
+# menu taller than the screen needs scrolling.
+FLAT_MENU_MAX_CLIENTS = 25
+RECENT_MAX_CLIENTS = 10
+OTHER_LETTER = "#"
+
+LOGIN_LABEL = "Login cassetto fiscale"
+EMAIL_LABEL = "Invia email"
+NO_CREDENTIALS_SUFFIX = "credenziali mancanti"
+NO_EMAIL_SUFFIX = "email mancante"
+RECENT_LABEL = "Recenti"
+NO_CLIENTS_LABEL = "Nessun cliente in rubrica"
+OPEN_WINDOW_LABEL = "Apri rubrica"
+QUIT_LABEL = "Esci"
+
+Action = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One menu row: a command, a submenu (with `children`) or a separator."""
+
+    text: str = ""
+    action: Action | None = None
+    enabled: bool = True
+    children: tuple[MenuEntry, ...] = ()
+    separator: bool = False
+
+
+SEPARATOR = MenuEntry(separator=True)
+LOGIN_UNAVAILABLE = MenuEntry(f"{LOGIN_LABEL} — {NO_CREDENTIALS_SUFFIX}", enabled=False)
+EMAIL_UNAVAILABLE = MenuEntry(f"{EMAIL_LABEL} — {NO_EMAIL_SUFFIX}", enabled=False)
+
+
+def fold(text: str) -> str:
+    """Return `text` without accents and case-folded, for sorting and comparing."""
+    if text.isascii():
+        return text.casefold().strip()
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return stripped.casefold().strip()
+
+
+def letter_of(folded_name: str) -> str:
+    """Return the A–Z group of an already folded name, or "#" for anything else."""
+    first = folded_name[:1]
+    if "a" <= first <= "z":
+        return first.upper()
+    return OTHER_LETTER
+
+
+def menu_text(label: str, platform: str) -> str:
+    """Return `label` as the menu must receive it on `platform` (a sys.platform value).
+
+    Win32 menus read "&" as the mark of a keyboard mnemonic and pystray passes
+    the text through unchanged, so a literal ampersand is written "&&" there.
+    """
+    if platform == "win32":
+        return label.replace("&", "&&")
+    return label
+
+
+def build_menu(
+    clients: Sequence[Client],
+    recent_ids: Sequence[str],
+    *,
+    window_available: bool,
+) -> list[MenuEntry]:
+    """Build the tray menu entries for `clients`, most recent first when grouped."""
+    folded = {client.id: fold(client.name) for client in clients}
+    ordered = sorted(clients, key=lambda client: (folded[client.id], client.id))
+    labels = _client_labels(ordered, folded)
+
+    entries: list[MenuEntry] = []
+    if not ordered:
+        entries.append(MenuEntry(NO_CLIENTS_LABEL, enabled=False))
+    elif len(ordered) <= FLAT_MENU_MAX_CLIENTS:
+        entries.extend(_client_entry(client, labels[client.id]) for client in ordered)
+    else:
+        entries.extend(_recent_section(clients, recent_ids, labels))
+        entries.extend(_letter_submenus(ordered, folded, labels))
+
+    entries.append(SEPARATOR)
+    if window_available:
+        entries.append(MenuEntry(OPEN_WINDOW_LABEL, action=("open_window",)))
+    entries.append(MenuEntry(QUIT_LABEL, action=("quit",)))
+    return entries
+
+
+def _client_labels(ordered: Sequence[Client], folded: dict[str, str]) -> dict[str, str]:
+    """Map each client id to its label, adding the codice fiscale to shared names."""
+    name_counts: dict[str, int] = {}
+    for client in ordered:
+        key = folded[client.id]
+        name_counts[key] = name_counts.get(key, 0) + 1
+
+    labels = {}
+    for client in ordered:
+        if name_counts[folded[client.id]] > 1:
+            labels[client.id] = f"{client.name} ({client.codice_fiscale})"
+        else:
+            labels[client.id] = client.name
+    return labels
+
+
+def _client_entry(client: Client, label: str) -> MenuEntry:
+    """Build a client's submenu with its login and email commands."""
+    if client.has_credentials:
+        login = MenuEntry(LOGIN_LABEL, action=("login", client.id))
+    else:
+        login = LOGIN_UNAVAILABLE
+
+    if client.email.strip():
+        email = MenuEntry(EMAIL_LABEL, action=("email", client.id))
+    else:
+        email = EMAIL_UNAVAILABLE
+
+    return MenuEntry(label, children=(login, email))
+
+
+def _recent_section(
+    clients: Sequence[Client], recent_ids: Sequence[str], labels: dict[str, str]
+) -> Iterable[MenuEntry]:
+    """Yield the "Recenti" header, its clients in `recent_ids` order and a separator."""
+    by_id = {client.id: client for client in clients}
+    recent: list[Client] = []
+    seen: set[str] = set()
+    for client_id in recent_ids:
+        client = by_id.get(client_id)
+        if client is None or client_id in seen:
+            continue
+        seen.add(client_id)
+        recent.append(client)
+        if len(recent) == RECENT_MAX_CLIENTS:
+            break
+
+    if not recent:
+        return
+    yield MenuEntry(RECENT_LABEL, enabled=False)
+    for client in recent:
+        yield _client_entry(client, labels[client.id])
+    yield SEPARATOR
+
+
+def _letter_submenus(
+    ordered: Sequence[Client], folded: dict[str, str], labels: dict[str, str]
+) -> Iterable[MenuEntry]:
+    """Yield one submenu per initial letter in use, A to Z and then "#"."""
+    groups: dict[str, list[MenuEntry]] = {}
+    for client in ordered:
+        letter = letter_of(folded[client.id])
+        groups.setdefault(letter, []).append(_client_entry(client, labels[client.id]))
+
+    for letter in sorted(groups, key=lambda letter: (letter == OTHER_LETTER, letter)):
+        yield MenuEntry(letter, children=tuple(groups[letter]))
