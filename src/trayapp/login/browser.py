@@ -8,6 +8,7 @@ Playwright's own downloaded browsers are never used.
 from __future__ import annotations
 
 import configparser
+import importlib
 import logging
 import ntpath
 import os
@@ -17,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -280,8 +282,8 @@ def desktop_file_executable(path: Path, environ: Mapping[str, str]) -> str | Non
 
 def read_registry_value(hive: str, key: str, name: str) -> str | None:
     """Return a string value from the Windows registry, or None if missing."""
-    import winreg  # type: ignore[import-not-found,unused-ignore]
-
+    # Imported here and untyped because the module exists only on Windows.
+    winreg: Any = importlib.import_module("winreg")
     root = getattr(winreg, hive)
     try:
         with winreg.OpenKey(root, key) as handle:
