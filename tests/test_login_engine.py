@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from portal.server import PortalServer
 
+from portal.server import PortalServer
 from trayapp.domain.credentials import Credentials
 from trayapp.login import LoginOutcome, load_profile
 from trayapp.login.engine import LoginEngine

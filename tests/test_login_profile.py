@@ -1,0 +1,114 @@
+"""Login profile: built-in data, override file and origin replacement."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from trayapp.login import LoginOutcome, ProfileError, load_profile
+
+NO_ORIGIN: dict[str, str] = {}
+
+
+def test_builtin_profile_loads(tmp_path: Path) -> None:
+    profile = load_profile(tmp_path, NO_ORIGIN)
+
+    assert profile.default_target == "cassetto"
+    assert set(profile.targets) == {"cassetto", "fatture", "area-riservata"}
+    assert profile.panel_selector == "#tab-4"
+    assert profile.password_selectors == ("#password-fo-ent-1", "#password-fo-ent")
+    assert profile.api_path == "/api/login/telematico"
+    assert profile.session_cookie == "SIAMPE"
+    assert profile.failure_codes["ACCOUNT_LOCKED"] is LoginOutcome.ACCOUNT_LOCKED
+
+
+def test_goto_is_url_encoded(tmp_path: Path) -> None:
+    url = load_profile(tmp_path, NO_ORIGIN).login_url("fatture")
+
+    assert url.startswith("https://iampe.agenziaentrate.gov.it/sam/UI/Login?")
+    assert "goto=https%3A%2F%2Fportale.agenziaentrate.gov.it%3A443%2F" in url
+    query = parse_qs(urlsplit(url).query)
+    assert query["realm"] == ["/agenziaentrate"]
+    assert query["goto"] == [
+        "https://portale.agenziaentrate.gov.it:443/PortaleWeb/home?to=FATBTB"
+    ]
+
+
+def test_override_replaces_key_by_key(tmp_path: Path) -> None:
+    override = {
+        "password_selectors": ["#pwd-new"],
+        "targets": {"cassetto": "https://cassetto.example.invalid/Nuovo/home"},
+    }
+    (tmp_path / "login-profile.json").write_text(json.dumps(override), "utf-8")
+
+    profile = load_profile(tmp_path, NO_ORIGIN)
+
+    assert profile.password_selectors == ("#pwd-new",)
+    assert profile.targets["cassetto"] == "https://cassetto.example.invalid/Nuovo/home"
+    assert "fatture" in profile.targets
+    assert profile.user_selectors == ("#username-fo-ent",)
+    assert profile.override_path == tmp_path / "login-profile.json"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "non è JSON valido"),
+        ('{"pin_selectors": "#pin"}', '"pin_selectors"'),
+        ('{"colore": "blu"}', '"colore"'),
+        ('{"login_url": "https://example.invalid/login"}', '"login_url"'),
+        ('{"failure_codes": {"NEW": "exploded"}}', '"failure_codes"'),
+        ("[]", "oggetto JSON"),
+    ],
+)
+def test_bad_override_rejected(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "login-profile.json"
+    path.write_text(content, "utf-8")
+
+    with pytest.raises(ProfileError) as raised:
+        load_profile(tmp_path, NO_ORIGIN)
+
+    assert str(path) in str(raised.value)
+    assert expected in str(raised.value)
+
+
+def test_origin_replaces_every_url(tmp_path: Path) -> None:
+    origin = "http://127.0.0.1:8765"
+    profile = load_profile(tmp_path, {"TRAYAPP_PORTAL_ORIGIN": origin})
+
+    for target, url in profile.targets.items():
+        assert url.startswith(origin + "/"), target
+        login = urlsplit(profile.login_url(target))
+        assert f"{login.scheme}://{login.netloc}" == origin
+        assert parse_qs(login.query)["goto"] == [url]
+    assert profile.targets["fatture"] == origin + "/PortaleWeb/home?to=FATBTB"
+
+
+def test_invalid_origin_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="TRAYAPP_PORTAL_ORIGIN"):
+        load_profile(tmp_path, {"TRAYAPP_PORTAL_ORIGIN": "127.0.0.1:8765/x"})
+
+
+def test_unknown_target_lists_valid(tmp_path: Path) -> None:
+    profile = load_profile(tmp_path, NO_ORIGIN)
+
+    with pytest.raises(ValueError) as raised:
+        profile.login_url("catasto")
+
+    message = str(raised.value)
+    assert "catasto" in message
+    assert "area-riservata, cassetto, fatture" in message
+
+
+def test_profile_import_skips_playwright() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, trayapp.login; print('playwright' in sys.modules)"
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert output.stdout.strip() == "False"
