@@ -132,7 +132,7 @@ def find_browser(
 
 
 def is_chromium_family(executable: str) -> bool:
-    """Whether `executable` names a Chromium-family browser."""
+    """Return whether `executable` names a Chromium-family browser."""
     name = ntpath.basename(executable).lower()
     name = name.removesuffix(".exe")
     return name in CHROMIUM_EXECUTABLES
@@ -239,7 +239,7 @@ def linux_default_browser(environ: Mapping[str, str]) -> str | None:
 
 
 def find_desktop_file(desktop_id: str, environ: Mapping[str, str]) -> Path | None:
-    """Find `desktop_id` in the XDG data folders, as the desktop entry spec says."""
+    """Find `desktop_id` in the XDG data folders, per the Desktop Entry spec."""
     home = environ.get("HOME", "")
     data_home = environ.get("XDG_DATA_HOME") or f"{home}/.local/share"
     data_dirs = environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
@@ -318,7 +318,7 @@ def windows_default_browser() -> str | None:
 
 
 def is_chromium_prog_id(prog_id: str) -> bool:
-    """Whether a ProgId is a Chromium browser's, matched exactly then unsuffixed."""
+    """Return whether a ProgId is Chromium-family, exactly or without its suffix."""
     if prog_id in WINDOWS_CHROMIUM_PROGIDS:
         return True
     for separator in ("-", "."):

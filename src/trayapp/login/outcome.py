@@ -7,7 +7,7 @@ from enum import StrEnum
 
 
 class LoginOutcome(StrEnum):
-    """How a login ended: the portal's own answers, then the engine's failures."""
+    """Outcome of a login: the portal's results first, then the engine's failures."""
 
     SUCCESS = "success"
     INVALID_CREDENTIALS = "invalid_credentials"
@@ -92,5 +92,5 @@ class LoginResult:
 
     @property
     def ok(self) -> bool:
-        """Whether the portal accepted the credentials."""
+        """True when the portal accepted the credentials."""
         return self.outcome is LoginOutcome.SUCCESS
