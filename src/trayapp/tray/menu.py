@@ -1,4 +1,4 @@
-"""The tray menu as plain data: which entries a user sees, built from clients.
+"""The tray menu as plain data: the entries the tray shows, built from clients.
 
 This module imports no GUI toolkit, so the menu rules are testable without a
 display. `trayapp.tray.icon` turns the entries into pystray items.
