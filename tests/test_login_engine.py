@@ -194,3 +194,15 @@ def test_login_from_other_thread(engine: LoginEngine, portal: PortalServer) -> N
 def test_unknown_target_rejected(engine: LoginEngine) -> None:
     with pytest.raises(ValueError, match="Destinazioni valide"):
         engine.login(ALICE, "catasto")
+
+
+def test_wait_until_closed_tracks_windows(
+    engine: LoginEngine, portal: PortalServer
+) -> None:
+    """Closing the login window, here through Playwright, releases the wait."""
+    portal.accounts[ALICE.user_id] = (ALICE.password, ALICE.pin)
+    engine.login(ALICE, timeout=LOGIN_TIMEOUT)
+
+    assert engine.wait_until_closed(timeout=0.5) is False
+    engine.call_on_last_page(lambda page: page.close())
+    assert engine.wait_until_closed(timeout=10) is True

@@ -191,6 +191,7 @@ class LoginEngine:
                     break
                 if isinstance(request, _PageCall):
                     self._call_on_page(request)
+                    self._forget_closed_windows()
                     continue
                 request.future.set_result(self._handle(request))
                 with self._windows_changed:
