@@ -26,6 +26,8 @@ pytestmark = pytest.mark.desktop
 TESTS_DIR = Path(__file__).parent
 SCREENSHOT = TESTS_DIR.parent / "test-output" / "tray-menu.png"
 ENTRIES = build_menu(CLIENTS, [], window_available=True)
+# Record file -> the tray app process that writes it.
+TRAY_PROCESSES: dict[Path, subprocess.Popen] = {}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,7 @@ def session_bus(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def tray_process(tray_host, session_bus, tmp_path_factory) -> Iterator[Path]:
-    """Run the recording tray app until the module ends; return its record file."""
+    """Run the recording tray app for this module and return its record file."""
     folder = tmp_path_factory.mktemp("tray-app")
     record = folder / "calls.jsonl"
     record.touch()
@@ -67,6 +69,7 @@ def tray_process(tray_host, session_bus, tmp_path_factory) -> Iterator[Path]:
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+    TRAY_PROCESSES[record] = app
     try:
         try:
             xtray.find_icon(tray_host, timeout=15)
@@ -74,7 +77,8 @@ def tray_process(tray_host, session_bus, tmp_path_factory) -> Iterator[Path]:
             pytest.fail(f"tray icon did not appear; app log:\n{log_path.read_text()}")
         yield record
     finally:
-        app.terminate()
+        if app.poll() is None:
+            app.terminate()
         app.wait(10)
 
 
@@ -84,6 +88,12 @@ def display(tray_host, tray_process) -> Iterator[str]:
     xtray.close_menus(tray_host)
     yield tray_host
     xtray.close_menus(tray_host)
+
+
+@pytest.fixture(scope="module")
+def tray_app_process(tray_process) -> subprocess.Popen:
+    """Return the tray app's process, for the test that quits it."""
+    return TRAY_PROCESSES[tray_process]
 
 
 def recorded_calls(record: Path) -> list[dict]:
@@ -122,6 +132,7 @@ def test_tray_login_records_client(display, tray_process):
 
     call = wait_for_call(tray_process, "login", before)
     assert call["args"] == ["c-rossi"]
+    assert call["thread"].startswith("tray-action"), "login ran on the tray thread"
 
 
 def test_tray_email_records_client(display, tray_process):
@@ -130,6 +141,7 @@ def test_tray_email_records_client(display, tray_process):
 
     call = wait_for_call(tray_process, "send_email", before)
     assert call["args"] == ["c-verdi"]
+    assert call["thread"].startswith("tray-action"), "email ran on the tray thread"
 
 
 def test_tray_open_window_records_call(display, tray_process):
@@ -194,3 +206,14 @@ def test_tray_keyboard_login_records_client(display, tray_process):
 
     call = wait_for_call(tray_process, "login", before)
     assert call["args"] == ["c-rossi"]
+
+
+def test_tray_quit_ends_process(display, tray_process, tray_app_process):
+    """Click "Esci" and check the app records quit and exits (runs last)."""
+    before = len(recorded_calls(tray_process))
+    xtray.open_menu_path(display, ["Esci"], ENTRIES)
+
+    call = wait_for_call(tray_process, "quit", before)
+    assert call["args"] == []
+    assert tray_app_process.wait(10) == 0
+    assert xtray.visible_popups(display) == []

@@ -87,7 +87,8 @@ class RecordingActions:
         self._listeners.append(callback)
 
     def _record(self, call: str, *args: str) -> None:
-        line = json.dumps({"call": call, "args": list(args)})
+        thread = threading.current_thread().name
+        line = json.dumps({"call": call, "args": list(args), "thread": thread})
         with self._lock, self._record_path.open("a", encoding="utf-8") as record:
             record.write(line + "\n")
 

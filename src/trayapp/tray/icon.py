@@ -181,6 +181,12 @@ class TrayApp:
         log.info("Tray icon started")
         try:
             self._icon.run()
+        except Exception:
+            # pystray 0.19.5 (GTK backends) hides its last notification while
+            # closing and raises when no notification service is on the bus.
+            if not self._stopped:
+                raise
+            log.exception("Closing the tray icon failed after stop()")
         finally:
             self._executor.shutdown(wait=False, cancel_futures=True)
             log.info("Tray icon stopped")
@@ -250,7 +256,7 @@ class TrayApp:
         )
 
     def _dispatch(self, action: tuple[str, ...]) -> None:
-        """Hand a menu command to the worker pool; runs on the tray's thread."""
+        """Hand a menu command, received on the tray's thread, to the worker pool."""
         kind = action[0]
         log.info("Menu command %s %s", kind, " ".join(action[1:]))
         if kind == "login":
