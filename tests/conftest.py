@@ -209,3 +209,23 @@ def trayapp_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "trayapp-home"
     monkeypatch.setenv("TRAYAPP_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """An empty folder with a short path under /tmp, removed afterwards."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="ta-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def studio(trayapp_home, keyring_daemon):
+    """A Studio on an empty TRAYAPP_HOME and the test session's real keyring."""
+    from trayapp.app import open_studio
+
+    opened = open_studio()
+    yield opened
+    opened.close()

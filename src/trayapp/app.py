@@ -39,6 +39,13 @@ log = logging.getLogger(__name__)
 RECENT_CLIENTS = 10
 
 
+def recent_client_ids(clients: list[Client], limit: int = RECENT_CLIENTS) -> list[str]:
+    """Return the ids of the clients last used for a login or an email, newest first."""
+    used = [client for client in clients if client.last_used_at]
+    used.sort(key=lambda client: client.last_used_at, reverse=True)
+    return [client.id for client in used[:limit]]
+
+
 class ClientNotFound(LookupError):
     """No client matches what the user typed; the message is Italian."""
 
@@ -111,9 +118,7 @@ class Studio:
         return client
 
     def recent_ids(self) -> list[str]:
-        used = [client for client in self.index.all() if client.last_used_at]
-        used.sort(key=lambda client: client.last_used_at, reverse=True)
-        return [client.id for client in used[:RECENT_CLIENTS]]
+        return recent_client_ids(self.index.all())
 
     def resolve(self, query: str) -> Client:
         """Find one client by id, codice fiscale, partita IVA or name."""

@@ -51,6 +51,8 @@ class PortalState:
     received: list[dict[str, object]] = field(default_factory=list)
     api_cookies: list[str] = field(default_factory=list)
     sessions: dict[str, str] = field(default_factory=dict)
+    served_home: list[tuple[str, str]] = field(default_factory=list)
+    """(page title, user id) of each logged-in page served."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -98,6 +100,11 @@ class PortalServer:
     def received(self) -> list[dict[str, object]]:
         """JSON bodies of every login request, in the order received."""
         return self.state.received
+
+    @property
+    def served_home(self) -> list[tuple[str, str]]:
+        with self.state.lock:
+            return list(self.state.served_home)
 
     @property
     def api_cookies(self) -> list[str]:
@@ -212,6 +219,8 @@ class _Handler(BaseHTTPRequestHandler):
         title = _HOME_TITLES[path]
         if query.get("to") == ["FATBTB"]:
             title = "Fatture e Corrispettivi"
+        with self.state.lock:
+            self.state.served_home.append((title, user))
         page = (
             f"<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'>"
             f"<title>{title}</title></head><body><h1>{title}</h1>"

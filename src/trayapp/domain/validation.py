@@ -166,11 +166,15 @@ def normalize_email(raw: object, field: str = "email") -> Normalized:
     stripped = text.strip()
     if not stripped:
         return Normalized("")
+    if "," in stripped or ";" in stripped:
+        raise FieldError(
+            field, f"«{stripped}» contiene più indirizzi: inseriscine uno solo"
+        )
     if "@" not in stripped:
         raise FieldError(field, f"«{stripped}» non è un indirizzo: manca la @")
     if stripped.count("@") > 1:
         raise FieldError(field, f"«{stripped}» contiene più di una @")
-    if re.search(r"[\s,;<>\"]", stripped):
+    if re.search(r"[\s<>\"]", stripped):
         raise FieldError(field, f"«{stripped}» contiene spazi o caratteri non ammessi")
     lowered = stripped.lower()
     try:
@@ -188,12 +192,16 @@ def normalize_email(raw: object, field: str = "email") -> Normalized:
 
 
 def _email_reason(error: Exception) -> str:
-    message = str(error)
-    if "domain" in message.lower() and "period" in message.lower():
+    message = str(error).lower()
+    if "after the @" in message and "period" in message:
         return "il dominio dopo la @ non ha un punto"
-    if "domain" in message.lower():
+    if "two periods" in message:
+        return "contiene due punti di seguito"
+    if "start with a period" in message or "end with a period" in message:
+        return "non può iniziare o finire con un punto"
+    if "after the @" in message or "domain" in message or "hyphen" in message:
         return "il dominio dopo la @ non è valido"
-    if "before the @" in message.lower() or "local part" in message.lower():
+    if "before the @" in message:
         return "la parte prima della @ non è valida"
     return "formato non riconosciuto"
 

@@ -119,7 +119,9 @@ def _read_xlsx(path: Path) -> Sheet:
         header = ["" if cell is None else str(cell).strip() for cell in header_cells]
         rows: list[tuple[int, list[object]]] = []
         formula_cells: set[tuple[int, int]] = set()
-        for number, (cells, raw_cells) in enumerate(zip(values, formulas, strict=False), start=2):
+        for number, (cells, raw_cells) in enumerate(
+            zip(values, formulas, strict=False), start=2
+        ):
             row = [_xlsx_cell(cell) for cell in cells]
             for column, raw in enumerate(raw_cells):
                 if column < len(row) and row[column] is None and _is_formula(raw):

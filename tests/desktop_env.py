@@ -1,0 +1,118 @@
+"""Environment for running the real trayapp on the test desktop.
+
+Builds the variables a resident trayapp process needs on Xvfb: the keyring
+daemon's session bus, a private TMPDIR (scanned for secrets afterwards),
+the test portal's origin, Debian's Chromium, and a mailto: handler
+registered in temporary XDG folders that records each URI it is given.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+# Chromium may resolve only 127.0.0.1, so nothing in a test run can leave
+# the machine even if a URL in the profile were wrong.
+LOCAL_ONLY_BROWSER_ARGS = "--host-resolver-rules='MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'"
+
+
+def register_mailto_handler(root: Path) -> tuple[dict[str, str], Path]:
+    """Register a mailto: handler in XDG folders under root; return env and record file."""
+    data_home = root / "xdg-data"
+    config_home = root / "xdg-config"
+    applications = data_home / "applications"
+    applications.mkdir(parents=True)
+    config_home.mkdir(parents=True)
+    record = root / "mailto-received.txt"
+    handler = root / "record-mailto.sh"
+    handler.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{record}"\n', encoding="utf-8"
+    )
+    handler.chmod(handler.stat().st_mode | stat.S_IXUSR)
+    (applications / "trayapp-test-mail.desktop").write_text(
+        "[Desktop Entry]\n"
+        "Type=Application\n"
+        "Name=Posta di prova\n"
+        f"Exec={handler} %u\n"
+        "MimeType=x-scheme-handler/mailto;\n"
+        "NoDisplay=true\n",
+        encoding="utf-8",
+    )
+    (config_home / "mimeapps.list").write_text(
+        "[Default Applications]\nx-scheme-handler/mailto=trayapp-test-mail.desktop\n",
+        encoding="utf-8",
+    )
+    env = {
+        "XDG_DATA_HOME": str(data_home),
+        "XDG_CONFIG_HOME": str(config_home),
+        "XDG_DATA_DIRS": "/usr/share",
+    }
+    return env, record
+
+
+def trayapp_env(
+    root: Path,
+    *,
+    home: Path,
+    temporary: Path,
+    keyring: dict[str, str],
+    display: str | None = None,
+    portal_origin: str | None = None,
+    browser: Path | None = None,
+) -> tuple[dict[str, str], Path]:
+    """Return the environment for a trayapp subprocess and its mailto record file.
+
+    `temporary` becomes TMPDIR. Keep its path short: Chromium puts a Unix
+    socket there, and socket paths are limited to 107 bytes.
+    """
+    mail_env, record = register_mailto_handler(root / "mail")
+    env = dict(os.environ)
+    for desktop_hint in ("XDG_CURRENT_DESKTOP", "DESKTOP_SESSION", "KDE_FULL_SESSION"):
+        env.pop(desktop_hint, None)
+    env.update(keyring)
+    env.update(mail_env)
+    env.update(
+        TRAYAPP_HOME=str(home),
+        TMPDIR=str(temporary),
+        PYSTRAY_BACKEND="gtk",
+        TRAYAPP_BROWSER_ARGS=LOCAL_ONLY_BROWSER_ARGS,
+    )
+    if display:
+        env["DISPLAY"] = display
+    if portal_origin:
+        env["TRAYAPP_PORTAL_ORIGIN"] = portal_origin
+    if browser:
+        env["TRAYAPP_BROWSER"] = str(browser)
+    return env, record
+
+
+def find_secrets(folders: list[Path], secrets: set[str]) -> list[tuple[Path, str]]:
+    """Return (file, secret) for every secret found in plain bytes under the folders.
+
+    Each secret is searched as UTF-8, as UTF-16-LE (how Windows and some
+    Chromium files store text) and JSON-escaped.
+    """
+    needles = {}
+    for secret in secrets:
+        for form in (
+            secret.encode("utf-8"),
+            secret.encode("utf-16-le"),
+            secret.replace("\\", "\\\\").replace('"', '\\"').encode("utf-8"),
+        ):
+            needles[form] = secret
+    found = []
+    for folder in folders:
+        if not folder.exists():
+            continue
+        for path in folder.rglob("*"):
+            if not path.is_file() or path.is_symlink():
+                continue
+            try:
+                content = path.read_bytes()
+            except OSError:
+                continue
+            for needle, secret in needles.items():
+                if needle in content:
+                    found.append((path, secret))
+    return found

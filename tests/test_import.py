@@ -1,0 +1,329 @@
+"""Importing the client lists studios export, into the index and the real keyring."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trayapp.domain.client import Kind
+from trayapp.domain.credentials import SecretKind
+from trayapp.importing.readers import ImportFileError
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLE_CSV = SAMPLES / "clienti-excel.csv"
+SAMPLE_XLSX = SAMPLES / "clienti.xlsx"
+
+
+def sample_rows() -> list[dict[str, str]]:
+    with SAMPLE_CSV.open(encoding="cp1252", newline="") as stream:
+        return list(csv.DictReader(stream, delimiter=";"))
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str = "cp1252") -> Path:
+    with path.open("w", encoding=encoding, newline="") as stream:
+        csv.writer(stream, delimiter=";").writerows(rows)
+    return path
+
+
+HEADER = [
+    "Tipo",
+    "Ragione sociale",
+    "Cognome",
+    "Nome",
+    "Codice fiscale",
+    "Partita IVA",
+    "Email",
+    "Collegato a",
+    "Ruolo",
+    "Password",
+    "PIN",
+]
+
+
+@pytest.mark.parametrize("sample", [SAMPLE_CSV, SAMPLE_XLSX], ids=["csv", "xlsx"])
+def test_sample_imports_completely(studio, sample):
+    report = studio.import_file(sample)
+
+    assert report.rejected == []
+    assert report.imported == 300
+    assert report.repaired >= 20
+    clients = studio.clients()
+    assert len(clients) == 300
+    by_cf = {client.codice_fiscale: client for client in clients}
+    for row in sample_rows():
+        cf = row["Codice fiscale"].replace(" ", "").upper()
+        assert cf in by_cf, f"row {row['Codice']} missing"
+        client = by_cf[cf]
+        assert client.kind is (
+            Kind.SOCIETA if row["Tipo"] == "PG" else Kind.PERSONA_FISICA
+        )
+        if row["Collegato a"]:
+            company = studio.get(client.linked_to)
+            assert company.codice_fiscale == row["Collegato a"]
+            assert client.role == row["Ruolo"]
+        if row["Password"]:
+            assert studio.secrets.get(client.id, SecretKind.PASSWORD) == row["Password"]
+            pin = row["PIN"].replace(" ", "")
+            assert studio.secrets.get(client.id, SecretKind.PIN) == pin
+
+
+def test_sample_repairs_each_kind_of_damage(studio):
+    report = studio.import_file(SAMPLE_CSV)
+    by_cf = {client.codice_fiscale: client for client in studio.clients()}
+
+    assert by_cf["CSTPPL57P19L219T"].name == "COSTA PIERPAOLO"
+    assert by_cf["FNTMRC97H28B157V"].partita_iva == "76111800629"
+    assert by_cf["65662480931"].email == "amministrazione@trasportigentilesp.example.it"
+    gallo = by_cf["GLLDVD48H22G273I"]
+    assert studio.secrets.get(gallo.id, SecretKind.PIN) == "8760407564"
+    zero_restored = [c for c in by_cf.values() if c.partita_iva == "08289430533"]
+    assert len(zero_restored) == 1
+    repair_texts = {item["repair"] for item in report.repairs}
+    assert {
+        "codice fiscale: tolti spazi o minuscole",
+        "partita IVA: tolto il prefisso IT",
+        "partita IVA: ripristinati gli zeri iniziali",
+        "Email: convertita in minuscolo",
+        "PIN: unite le due metà",
+    } <= repair_texts
+    noted = by_cf["63412770230"]
+    assert noted.note == 'telefonare "dopo le 15"; chiedere F24'
+
+
+def test_xlsx_formula_cell_read_as_typed_text(studio):
+    studio.import_file(SAMPLE_XLSX)
+    row = next(r for r in sample_rows() if r["Password"].startswith("="))
+    client = next(
+        c for c in studio.clients() if c.codice_fiscale == row["Codice fiscale"]
+    )
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == row["Password"]
+
+
+def test_import_twice_adds_nothing(studio):
+    studio.import_file(SAMPLE_CSV)
+    ids_before = sorted(client.id for client in studio.clients())
+
+    again = studio.import_file(SAMPLE_XLSX)
+
+    assert again.imported == 0
+    assert again.updated == 0
+    assert again.unchanged == 300
+    assert sorted(client.id for client in studio.clients()) == ids_before
+
+
+def test_bad_rows_rejected_with_row_field_reason_and_good_rows_land(studio, tmp_path):
+    path = write_csv(
+        tmp_path / "misto.csv",
+        [
+            HEADER,
+            [
+                "PG",
+                "ALFA S.R.L.",
+                "",
+                "",
+                "01314440460",
+                "01314440460",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+            ["PF", "", "ROSSI", "ANNA", "DNNLSS63C58G224X", "", "", "", "", "", ""],
+            [
+                "PF",
+                "",
+                "VERDI",
+                "LUCA",
+                "CSTPPL57P19L219T",
+                "",
+                "luca@",
+                "",
+                "",
+                "",
+                "",
+            ],
+            [
+                "PF",
+                "",
+                "BIANCHI",
+                "ADA",
+                "GNTRSR91T54B157F",
+                "",
+                "",
+                "99999999999",
+                "Socio",
+                "",
+                "",
+            ],
+            [
+                "PF",
+                "",
+                "NERI",
+                "EVA",
+                "CRSFNC69R53B157Y",
+                "",
+                "",
+                "",
+                "",
+                "Pw12345!",
+                "12",
+            ],
+            [
+                "PF",
+                "",
+                "D'ANNUNZIO",
+                "ALESSIA",
+                "DNNLSS63C58G224U",
+                "",
+                "",
+                "01314440460",
+                "Legale rappresentante",
+                "",
+                "",
+            ],
+        ],
+    )
+
+    report = studio.import_file(path)
+
+    rejected = [(r.row, r.field) for r in report.rejected]
+    assert rejected == [
+        (3, "codice_fiscale"),
+        (4, "email"),
+        (6, "pin"),
+        (5, "linked_to"),
+    ]
+    reasons = {r.row: r.reason for r in report.rejected}
+    assert "carattere di controllo" in reasons[3]
+    assert "nessuna società «99999999999»" in reasons[5]
+    assert report.imported == 2
+    names = sorted(client.name for client in studio.clients())
+    assert names == ["ALFA S.R.L.", "D'ANNUNZIO ALESSIA"]
+
+
+def test_failed_row_keeps_stored_secret(studio, tmp_path):
+    good = write_csv(
+        tmp_path / "uno.csv",
+        [
+            HEADER,
+            [
+                "PF",
+                "",
+                "NERI",
+                "EVA",
+                "CRSFNC69R53B157Y",
+                "",
+                "",
+                "",
+                "",
+                "Prima1!x",
+                "1234567890",
+            ],
+        ],
+    )
+    studio.import_file(good)
+    bad = write_csv(
+        tmp_path / "due.csv",
+        [
+            HEADER,
+            [
+                "PF",
+                "",
+                "NERI",
+                "EVA",
+                "CRSFNC69R53B157Y",
+                "",
+                "",
+                "",
+                "",
+                "Dopo2!xx",
+                "12",
+            ],
+        ],
+    )
+
+    report = studio.import_file(bad)
+
+    assert [(r.row, r.field) for r in report.rejected] == [(2, "pin")]
+    (client,) = studio.clients()
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Prima1!x"
+
+
+def test_dry_run_writes_nothing(studio):
+    report = studio.import_file(SAMPLE_CSV, dry_run=True)
+
+    assert report.imported == 300
+    assert studio.clients() == []
+    assert not studio.paths.index_file.exists() or "clients" not in json.loads(
+        studio.paths.index_file.read_text(encoding="utf-8")
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_utf8_csv_with_and_without_bom(studio, tmp_path, encoding):
+    path = write_csv(
+        tmp_path / "utf8.csv",
+        [
+            HEADER,
+            [
+                "PF",
+                "",
+                "NICOLÒ",
+                "FRANCESCA",
+                "NCLFNC42C49L219C",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+        ],
+        encoding=encoding,
+    )
+    studio.import_file(path)
+    (client,) = studio.clients()
+    assert client.name == "NICOLÒ FRANCESCA"
+
+
+def test_header_variants_recognised(studio, tmp_path):
+    path = tmp_path / "varianti.csv"
+    path.write_text(
+        "Rag. Soc.;C.F.;P. IVA;E-mail;Cellulare;Utente;PWD;Codice PIN\n"
+        "BETA S.N.C.;01314440460;01314440460;info@beta.example.it;333 1234567;;;\n",
+        encoding="utf-8",
+    )
+    studio.import_file(path)
+    (client,) = studio.clients()
+    assert client.kind is Kind.SOCIETA
+    assert client.name == "BETA S.N.C."
+    assert client.email == "info@beta.example.it"
+    assert client.telefono == "333 1234567"
+
+
+def test_file_without_codice_fiscale_column_rejected(studio, tmp_path):
+    path = tmp_path / "senza.csv"
+    path.write_text("Nome;Cognome\nMario;Rossi\n", encoding="utf-8")
+    with pytest.raises(ImportFileError) as caught:
+        studio.import_file(path)
+    assert "nessuna colonna «Codice fiscale»" in str(caught.value)
+
+
+def test_cli_import_json_output(trayapp_home, keyring_daemon):
+    result = subprocess.run(
+        [sys.executable, "-m", "trayapp", "import", str(SAMPLE_CSV), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["imported"] == 300
+    assert report["updated"] == 0
+    assert report["rejected"] == []
+    assert report["repaired"] >= 20
+    assert {"imported", "updated", "repaired", "rejected"} <= set(report)
