@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trayapp.desktop.mailto import MailtoError, build_mailto
 from trayapp.desktop.opener import open_uri
@@ -33,6 +34,11 @@ from trayapp.importing.service import ImportReport, import_file
 from trayapp.paths import AppPaths, resolve_paths
 from trayapp.secretstore.base import SecretStore
 from trayapp.storage.base import ClientIndex
+
+if TYPE_CHECKING:
+    from trayapp.login.engine import LoginEngine
+    from trayapp.login.outcome import LoginResult
+    from trayapp.login.profile import LoginProfile
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +96,7 @@ class Studio:
         self._open_uri = uri_opener
         self._today = today
         self._listeners: list[Callable[[], None]] = []
-        self._engine = None
+        self._engine: LoginEngine | None = None
         self._engine_lock = threading.Lock()
 
     # -- change notification -------------------------------------------------
@@ -254,7 +260,7 @@ class Studio:
         self.mark_used(client.id)
         return EmailResult(uri)
 
-    def login(self, client_id: str, target: str | None = None):
+    def login(self, client_id: str, target: str | None = None) -> LoginResult:
         """Log the client in on the portal in a browser window; return the LoginResult."""
         from trayapp.login.profile import load_profile
 
@@ -270,16 +276,14 @@ class Studio:
         self.mark_used(client.id)
         return result
 
-    def _login_engine(self, profile):
+    def _login_engine(self, profile: LoginProfile) -> LoginEngine:
         from trayapp.login.browser import find_browser
         from trayapp.login.engine import LoginEngine
 
         with self._engine_lock:
             if self._engine is None:
                 browser = find_browser(environ=self._environ)
-                self._engine = LoginEngine(profile, browser)
-            else:
-                self._engine.profile = profile
+                self._engine = LoginEngine(profile, browser, environ=self._environ)
             return self._engine
 
     def wait_for_browser(self) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
+from typing import TypeVar
 
 from trayapp.domain.client import Kind
 from trayapp.domain.validation import (
     FIELD_LABELS,
     MAX_NOTE_LENGTH,
     FieldError,
+    Normalized,
     clean_text,
     fold_name,
     normalize_codice_fiscale,
@@ -21,6 +25,8 @@ from trayapp.domain.validation import (
     parse_date,
     validate_password,
 )
+
+T = TypeVar("T")
 
 _PERSON_KINDS = {"pf", "f", "persona fisica", "fisica", "privato", "ditta individuale"}
 _COMPANY_KINDS = {
@@ -80,7 +86,7 @@ def parse_row(
     ]
     rejections: list[Rejection] = []
 
-    def check(name: str, action) -> object:
+    def check(name: str, action: Callable[[], T]) -> T | None:
         try:
             return action()
         except FieldError as error:
@@ -94,13 +100,14 @@ def parse_row(
         fields["codice_fiscale"] = codice_fiscale.value
         repairs.extend(codice_fiscale.repairs)
 
-    kind = check(
-        "kind", lambda: _parse_kind(cell("kind"), fields.get("codice_fiscale"))
-    )
+    def parse_kind() -> Kind:
+        return _parse_kind(cell("kind"), fields.get("codice_fiscale"))
+
+    kind = check("kind", parse_kind)
     fields["kind"] = kind
 
     for name in ("denominazione", "cognome", "nome", "comune", "role", "codice_studio"):
-        fields[name] = check(name, lambda name=name: clean_text(name, cell(name))) or ""
+        fields[name] = check(name, partial(_text_cell, cell, name)) or ""
     fields["note"] = (
         check("note", lambda: clean_text("note", cell("note"), MAX_NOTE_LENGTH)) or ""
     )
@@ -128,7 +135,7 @@ def parse_row(
         repairs.extend(partita_iva.repairs)
 
     for name in ("email", "pec"):
-        address = check(name, lambda name=name: normalize_email(cell(name), name))
+        address = check(name, partial(_email_cell, cell, name))
         if address is not None:
             fields[name] = address.value
             repairs.extend(address.repairs)
@@ -160,6 +167,14 @@ def parse_row(
         linked_to_key=linked_to_key,
         repairs=repairs,
     )
+
+
+def _text_cell(cell: Callable[[str], object], name: str) -> str:
+    return clean_text(name, cell(name))
+
+
+def _email_cell(cell: Callable[[str], object], name: str) -> Normalized:
+    return normalize_email(cell(name), name)
 
 
 def _parse_kind(raw: object, codice_fiscale: object) -> Kind:

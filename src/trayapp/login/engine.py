@@ -71,6 +71,7 @@ class _LoginRequest:
     credentials: Credentials
     target: str
     timeout: float
+    profile: LoginProfile
     future: Future[LoginResult] = field(default_factory=Future)
 
 
@@ -114,15 +115,19 @@ class LoginEngine:
         credentials: Credentials,
         target: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        profile: LoginProfile | None = None,
     ) -> LoginResult:
         """Log in and open `target`; block until the outcome is known.
 
-        The window stays open for the user whatever the outcome. Raises
+        `profile` replaces the engine's profile for this login, so a profile
+        file edited since the engine started applies without a restart. The
+        window stays open for the user whatever the outcome. Raises
         ValueError for an unknown target and RuntimeError once closed.
         """
-        target = target or self._profile.default_target
-        self._profile.target_url(target)
-        request = _LoginRequest(credentials, target, timeout)
+        profile = profile or self._profile
+        target = target or profile.default_target
+        profile.target_url(target)
+        request = _LoginRequest(credentials, target, timeout, profile)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the login engine is closed")
@@ -298,16 +303,16 @@ class LoginEngine:
         context = browser.new_context(no_viewport=True)
         self._contexts.append(context)
         page = context.new_page()
-        steps = _LoginSteps(self._profile, page, request)
+        steps = _LoginSteps(request.profile, page, request)
         try:
             return steps.run()
         except _PageChanged as exc:
             log.warning(
                 "Login page changed: %s not found; update %s",
                 exc.args[0],
-                self._profile.override_path,
+                request.profile.override_path,
             )
-            folder = self._profile.override_path
+            folder = request.profile.override_path
             return LoginResult.of(
                 LoginOutcome.PAGE_CHANGED,
                 page.url,

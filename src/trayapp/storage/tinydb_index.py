@@ -7,7 +7,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +175,7 @@ class TinyDBClientIndex:
                 else:
                     replacements[client.id] = client.to_record()
 
-            def replace_document(document: dict[str, Any]) -> None:
+            def replace_document(document: MutableMapping[str, Any]) -> None:
                 record = replacements[document["id"]]
                 document.clear()
                 document.update(record)
