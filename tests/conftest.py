@@ -48,12 +48,13 @@ def session_tmp(tmp_path_factory) -> Path:
     return tmp_path_factory.getbasetemp()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def keyring_daemon(tmp_path_factory) -> Iterator[dict[str, str]]:
     """Start dbus-daemon and an unlocked gnome-keyring; return their environment.
 
-    The environment is also applied to this process, so the keyring library
-    used in-process talks to this daemon through SecretService.
+    Each test gets a daemon of its own with an empty login keyring, so no
+    test sees another's secrets. The environment is also applied to this
+    process, so the keyring library used in-process talks to this daemon.
     """
     base = tmp_path_factory.mktemp("keyring")
     data_home = base / "data"
@@ -162,12 +163,16 @@ def x_display() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def tray_host(x_display: str) -> Iterator[str]:
-    """Start trayer, a system-tray host (XEmbed), docked at the top of the screen."""
+    """Start trayer, a system-tray host (XEmbed), docked at the bottom right.
+
+    Not at the top: notification bubbles open in the top-right corner and
+    would cover the icon.
+    """
     host = subprocess.Popen(
         [
             _require("trayer"),
             "--edge",
-            "top",
+            "bottom",
             "--align",
             "right",
             "--widthtype",
@@ -229,3 +234,58 @@ def studio(trayapp_home, keyring_daemon):
     opened = open_studio()
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def notifications(keyring_daemon, x_display, tmp_path) -> Iterator[Path]:
+    """Run GNOME's notification-daemon and record every Notify call in a file.
+
+    dbus-monitor prints each call's arguments (title, body) as text, so a
+    test reads what the user saw from the returned file.
+    """
+    daemon_path = Path("/usr/lib/notification-daemon/notification-daemon")
+    if not daemon_path.exists():
+        pytest.fail("notification-daemon is not installed: run scripts/test once")
+    env = dict(os.environ, DISPLAY=x_display, **keyring_daemon)
+    record = tmp_path / "notifications.txt"
+    with record.open("w", encoding="utf-8") as stream:
+        monitor = subprocess.Popen(
+            [
+                _require("dbus-monitor"),
+                "--session",
+                "interface='org.freedesktop.Notifications',member='Notify'",
+            ],
+            env=env,
+            stdout=stream,
+            stderr=subprocess.DEVNULL,
+        )
+        daemon = subprocess.Popen(
+            [str(daemon_path), "--replace"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def daemon_on_bus() -> bool:
+            reply = subprocess.run(
+                [
+                    "dbus-send",
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.Notifications",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            return "boolean true" in reply.stdout
+
+        _wait_until(daemon_on_bus, 15, "notification-daemon on the session bus")
+        yield record
+        daemon.terminate()
+        monitor.terminate()
+        daemon.wait(10)
+        monitor.wait(10)

@@ -74,7 +74,7 @@ def menu_model(home: Path) -> list:
 
 @pytest.mark.desktop
 def test_tray_login_and_email_on_imported_list(
-    tmp_path, short_tmp, keyring_daemon, tray_host, portal, chromium_path
+    tmp_path, short_tmp, keyring_daemon, tray_host, notifications, portal, chromium_path
 ):
     home = tmp_path / "home"
     env, mail_record = trayapp_env(
@@ -133,6 +133,7 @@ def test_tray_login_and_email_on_imported_list(
         # The login put the client among the recent ones at the top of the menu.
         entries = menu_model(home)
         assert entries[1].text == CLIENT_NAME
+        xtray.screenshot(tray_host, OUTPUT / "before-email.png")
         xtray.open_menu_path(tray_host, [CLIENT_NAME, "Invia email"], entries)
         received = wait_for(
             lambda: mail_record.exists() and mail_record.read_text(encoding="utf-8"),
@@ -141,10 +142,13 @@ def test_tray_login_and_email_on_imported_list(
         )
         assert received.splitlines() == [f"mailto:{client_row['Email']}"]
 
-        log_file = home / "logs" / "trayapp.log"
-        log_text = log_file.read_text(encoding="utf-8")
-        assert "login of client" in log_text
-        assert "ended: success" in log_text
+        shown = wait_for(
+            lambda: "Accesso eseguito." in notifications.read_text(encoding="utf-8"),
+            15,
+            "the login notification",
+        )
+        assert shown
+        assert f'string "{CLIENT_NAME}"' in notifications.read_text(encoding="utf-8")
 
         xtray.open_menu_path(tray_host, ["Esci"], entries)
         assert tray.wait(timeout=30) == 0
@@ -153,7 +157,7 @@ def test_tray_login_and_email_on_imported_list(
             tray.kill()
         stdout, stderr = tray.communicate(timeout=10)
 
-    leaks = find_secrets([home, short_tmp, tmp_path / "mail"], secrets)
+    leaks = find_secrets([home, short_tmp, tmp_path / "mail", notifications], secrets)
     assert leaks == []
     assert not any(secret in stdout + stderr for secret in secrets)
 

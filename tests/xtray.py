@@ -104,22 +104,38 @@ def window_tree(display: str, window_id: str) -> list[tuple[int, Window, str]]:
     return rows
 
 
-def find_icon(display: str, timeout: float = 10.0) -> tuple[int, int]:
-    """Return the centre of the first icon embedded in trayer's panel window."""
+def find_icon(
+    display: str, timeout: float = 10.0, wm_class: str = "trayapp"
+) -> tuple[int, int]:
+    """Return the centre of the icon embedded in trayer whose WM_CLASS is `wm_class`.
+
+    Other programs (notification-daemon, for one) dock icons of their own in
+    the same panel, so the icon is picked by the class of its window.
+    """
+    marker = f'("{wm_class}" '
 
     def embedded_icon() -> tuple[int, int] | None:
         panels = run_tool(
             display, "xdotool", "search", "--onlyvisible", "--class", "trayer"
         )
         for panel_id in panels.split():
-            tree = window_tree(display, hex(int(panel_id)))
-            # The first level contains trayer's sockets, and an empty one is 1x1.
-            sockets = [window for _, window, _ in tree if window.width > 1]
-            if sockets:
-                return sockets[0].center
+            listing = run_tool(display, "xwininfo", "-tree", "-id", hex(int(panel_id)))
+            for line in listing.splitlines():
+                match = _TREE_LINE.match(line)
+                if match is None or marker not in line:
+                    continue
+                window = Window(
+                    match["id"],
+                    int(match["x"]),
+                    int(match["y"]),
+                    int(match["width"]),
+                    int(match["height"]),
+                )
+                if window.width > 1:
+                    return window.center
         return None
 
-    return wait_for(embedded_icon, timeout, "a tray icon inside trayer")
+    return wait_for(embedded_icon, timeout, f"the {wm_class} icon inside trayer")
 
 
 def visible_popups(display: str) -> list[Window]:

@@ -295,12 +295,13 @@ class Studio:
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+        self.secrets.close()
         self.index.close()
 
 
 def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:
     """Build the studio on this machine's folders, TinyDB index and OS keyring."""
-    from trayapp.secretstore.keyring_store import KeyringSecretStore
+    from trayapp.secretstore.keyring_store import open_secret_store
     from trayapp.storage.tinydb_index import TinyDBClientIndex
 
     paths = resolve_paths(environ)
@@ -308,7 +309,7 @@ def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:
         folder.mkdir(parents=True, exist_ok=True)
     index = TinyDBClientIndex(paths.index_file)
     try:
-        secrets = KeyringSecretStore()
+        secrets = open_secret_store()
     except Exception:
         index.close()
         raise

@@ -75,7 +75,6 @@ def run_tray(studio: Studio) -> int:
     holder: dict[str, TrayApp] = {}
 
     def notify(title: str, message: str) -> None:
-        log.info("notification for %s shown", title)
         holder["tray"].notify(title, message)
 
     actions = TrayActions(studio, notify)

@@ -9,6 +9,7 @@ Linux a SecretService item (GNOME Keyring, KWallet).
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import keyring
 import keyring.backend
@@ -16,6 +17,9 @@ import keyring.errors
 
 from trayapp.domain.credentials import SecretKind
 from trayapp.secretstore.base import SecretStoreError
+
+if TYPE_CHECKING:
+    from trayapp.secretstore.secretservice_store import SecretServiceStore
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +32,12 @@ MAX_SECRET_CHARACTERS = 1280
 
 _INSECURE_BACKENDS = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
 
-_NO_KEYRING = (
+NO_KEYRING_MESSAGE = (
     "Nessun portachiavi di sistema disponibile: password e PIN non possono essere "
     "salvati. Su Linux installa e avvia GNOME Keyring o KWallet; su Windows e macOS "
     "il portachiavi di sistema è sempre presente."
 )
-_LOCKED = (
+LOCKED_MESSAGE = (
     "Il portachiavi di sistema è bloccato o lo sblocco è stato annullato: sbloccalo "
     "e riprova. Nulla è stato modificato."
 )
@@ -41,6 +45,14 @@ _LOCKED = (
 
 def username_for(client_id: str, kind: SecretKind) -> str:
     return f"{client_id}/{kind.value}"
+
+
+def too_long_message(kind: SecretKind, length: int) -> str:
+    label = "Password" if kind is SecretKind.PASSWORD else "PIN"
+    return (
+        f"{label} troppo lungo per il portachiavi ({length} caratteri, massimo "
+        f"{MAX_SECRET_CHARACTERS}). Nulla è stato modificato."
+    )
 
 
 class KeyringSecretStore:
@@ -51,7 +63,10 @@ class KeyringSecretStore:
         module = type(self._backend).__module__
         if module.startswith(_INSECURE_BACKENDS) or self._backend.priority <= 0:
             log.error("no usable keyring backend: %s", module)
-            raise SecretStoreError(_NO_KEYRING)
+            raise SecretStoreError(NO_KEYRING_MESSAGE)
+
+    def close(self) -> None:
+        """Nothing to release: keyring opens what it needs on each call."""
 
     def describe(self) -> str:
         backend = type(self._backend)
@@ -63,7 +78,7 @@ class KeyringSecretStore:
                 SERVICE_NAME, username_for(client_id, kind)
             )
         except keyring.errors.KeyringLocked as error:
-            raise SecretStoreError(_LOCKED) from error
+            raise SecretStoreError(LOCKED_MESSAGE) from error
         except keyring.errors.KeyringError as error:
             log.error(
                 "reading %s of client %s failed: %s",
@@ -75,16 +90,13 @@ class KeyringSecretStore:
 
     def set(self, client_id: str, kind: SecretKind, value: str) -> None:
         if len(value) > MAX_SECRET_CHARACTERS:
-            raise SecretStoreError(
-                f"{kind.value.capitalize()} troppo lungo per il portachiavi "
-                f"({len(value)} caratteri, massimo {MAX_SECRET_CHARACTERS})."
-            )
+            raise SecretStoreError(too_long_message(kind, len(value)))
         try:
             self._backend.set_password(
                 SERVICE_NAME, username_for(client_id, kind), value
             )
         except keyring.errors.KeyringLocked as error:
-            raise SecretStoreError(_LOCKED) from error
+            raise SecretStoreError(LOCKED_MESSAGE) from error
         except keyring.errors.KeyringError as error:
             log.error(
                 "saving %s of client %s failed: %s",
@@ -104,7 +116,7 @@ class KeyringSecretStore:
         except keyring.errors.PasswordDeleteError:
             return
         except keyring.errors.KeyringLocked as error:
-            raise SecretStoreError(_LOCKED) from error
+            raise SecretStoreError(LOCKED_MESSAGE) from error
         except keyring.errors.KeyringError as error:
             log.error(
                 "deleting %s of client %s failed: %s",
@@ -120,3 +132,19 @@ def _read_failed(error: Exception) -> str:
         f"Il portachiavi di sistema non ha risposto ({type(error).__name__}): "
         "controlla che sia sbloccato e riprova."
     )
+
+
+def open_secret_store() -> KeyringSecretStore | SecretServiceStore:
+    """Return the store for this machine's keyring, as keyring itself chooses it.
+
+    Where keyring picks SecretService (most Linux desktops), the direct
+    SecretService store serves the same items faster.
+    """
+    from keyring.backends import SecretService
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, SecretService.Keyring):
+        from trayapp.secretstore.secretservice_store import SecretServiceStore
+
+        return SecretServiceStore()
+    return KeyringSecretStore(backend)

@@ -27,6 +27,7 @@ TOOLTIP_MAX_CHARS = 127
 MENU_BACKENDS = ("appindicator", "gtk")
 STATUS_NOTIFIER_WATCHER = "org.kde.StatusNotifierWatcher"
 WORKER_THREADS = 2
+PROGRAM_NAME = "trayapp"
 
 NO_MENU_MESSAGE = (
     "Impossibile mostrare il menu dell'icona nell'area di notifica: "
@@ -120,6 +121,7 @@ def load_pystray() -> ModuleType:
 
         return pystray
 
+    _set_program_name()
     errors = []
     for backend in linux_backend_candidates(os.environ):
         os.environ["PYSTRAY_BACKEND"] = backend
@@ -132,6 +134,20 @@ def load_pystray() -> ModuleType:
         log.info("Using pystray backend %s", backend)
         return pystray
     raise TrayUnavailableError(f"{NO_MENU_MESSAGE} ({'; '.join(errors)})")
+
+
+def _set_program_name() -> None:
+    """Name the process "trayapp" for GTK, which makes it the icon window's WM_CLASS.
+
+    GTK otherwise takes the name from argv[0], which is "-m" or
+    "__main__.py" when started as `python -m trayapp`.
+    """
+    try:
+        from gi.repository import GLib
+    except ImportError:
+        return
+    GLib.set_prgname(PROGRAM_NAME)
+    GLib.set_application_name(PROGRAM_NAME)
 
 
 def tooltip_text(title: str) -> str:
@@ -209,7 +225,14 @@ class TrayApp:
         if icon is None or not getattr(icon, "HAS_NOTIFICATION", False):
             log.info("Notification not shown, no tray icon can show it: %s", title)
             return
-        icon.notify(message, title)
+        try:
+            icon.notify(message, title)
+        except Exception:
+            # On Linux a desktop without a notification service makes the
+            # D-Bus call fail; the outcome stays in the log.
+            log.exception("Notification %r could not be shown: %s", title, message)
+            return
+        log.info("Notification shown: %s: %s", title, message)
 
     def stop(self) -> None:
         """Remove the icon, end `run()` and close the worker pool, once."""
