@@ -88,7 +88,7 @@ def trayapp_env(
 
 
 def find_secrets(folders: list[Path], secrets: set[str]) -> list[tuple[Path, str]]:
-    """Return (file, secret) for every secret found in plain bytes under the folders.
+    """Return (file, secret) for every secret found in plain bytes in files or folders.
 
     Each secret is searched as UTF-8, as UTF-16-LE (how Windows and some
     Chromium files store text) and JSON-escaped.
@@ -105,7 +105,8 @@ def find_secrets(folders: list[Path], secrets: set[str]) -> list[tuple[Path, str
     for folder in folders:
         if not folder.exists():
             continue
-        for path in folder.rglob("*"):
+        paths = [folder] if folder.is_file() else folder.rglob("*")
+        for path in paths:
             if not path.is_file() or path.is_symlink():
                 continue
             try:

@@ -32,7 +32,7 @@ from trayapp.domain.validation import (
 )
 from trayapp.importing.service import ImportReport, import_file
 from trayapp.paths import AppPaths, resolve_paths
-from trayapp.secretstore.base import SecretStore
+from trayapp.secretstore.base import SecretStore, SecretStoreError, UnavailableSecretStore
 from trayapp.storage.base import ClientIndex
 
 if TYPE_CHECKING:
@@ -308,9 +308,10 @@ def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:
     for folder in (paths.data_dir, paths.config_dir, paths.log_dir):
         folder.mkdir(parents=True, exist_ok=True)
     index = TinyDBClientIndex(paths.index_file)
+    secrets: SecretStore
     try:
         secrets = open_secret_store()
-    except Exception:
-        index.close()
-        raise
+    except SecretStoreError as error:
+        log.warning("no usable keyring, secrets unavailable: %s", error)
+        secrets = UnavailableSecretStore(str(error))
     return Studio(index, secrets, paths, environ=environ)

@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     from trayapp.paths import resolve_paths
 
     paths = resolve_paths()
-    configure_logging(paths.log_file, debug=args.debug, to_stderr=command != "tray")
+    configure_logging(
+        paths.log_file, debug=args.debug, to_stderr=args.debug and command != "tray"
+    )
     if command == "paths":
         return _paths(args, paths)
 

@@ -14,7 +14,11 @@ KEPT_LOG_FILES = 5
 def configure_logging(
     log_file: Path, *, debug: bool = False, to_stderr: bool = False
 ) -> None:
-    """Send trayapp's records to a rotating file; --debug lowers only trayapp's level."""
+    """Send records to a rotating file, and with `to_stderr` to the terminal too.
+
+    --debug lowers the level of trayapp's own loggers only, so libraries
+    stay at WARNING.
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         log_file, maxBytes=MAX_LOG_BYTES, backupCount=KEPT_LOG_FILES, encoding="utf-8"
@@ -27,5 +31,4 @@ def configure_logging(
     if to_stderr:
         console = logging.StreamHandler()
         console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        console.setLevel(logging.DEBUG if debug else logging.WARNING)
         root.addHandler(console)

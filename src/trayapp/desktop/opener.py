@@ -50,7 +50,8 @@ def open_uri(uri: str, platform: str = sys.platform) -> None:
         )
         return
     if process.returncode != 0:
-        detail = errors.decode(errors="replace").strip()
+        lines = errors.decode(errors="replace").strip().splitlines()
+        detail = lines[-1].strip() if lines else ""
         log.error("%s %s: exit %d: %s", command, scheme, process.returncode, detail)
         raise OpenError(_no_handler(scheme, detail or f"codice {process.returncode}"))
 

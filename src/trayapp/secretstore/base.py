@@ -30,3 +30,29 @@ class SecretStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class UnavailableSecretStore:
+    """Stands in when the OS has no usable keyring: every call raises its message.
+
+    The index stays usable (listing, email), while nothing that needs a
+    secret can run, and no secret is ever kept anywhere else instead.
+    """
+
+    def __init__(self, message: str) -> None:
+        self._message = message
+
+    def describe(self) -> str:
+        return "nessun portachiavi"
+
+    def get(self, client_id: str, kind: SecretKind) -> str | None:
+        raise SecretStoreError(self._message)
+
+    def set(self, client_id: str, kind: SecretKind, value: str) -> None:
+        raise SecretStoreError(self._message)
+
+    def delete(self, client_id: str, kind: SecretKind) -> None:
+        raise SecretStoreError(self._message)
+
+    def close(self) -> None:
+        """Nothing to release."""

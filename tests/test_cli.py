@@ -1,0 +1,234 @@
+"""The `trayapp` command line, run as a user runs it, on the real keyring."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from desktop_env import find_secrets, register_mailto_handler
+
+from trayapp.domain.credentials import SecretKind
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+HEADER = "Tipo;Ragione sociale;Cognome;Nome;Codice fiscale;Partita IVA;Email\n"
+
+
+def trayapp(*args: str, stdin: str | None = None, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "trayapp", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+@pytest.fixture
+def small_list(tmp_path) -> Path:
+    path = tmp_path / "clienti.csv"
+    path.write_text(
+        HEADER
+        + "PG;ALFA & BETA S.R.L.;;;01314440460;01314440460;info@alfabeta.example.it\n"
+        + "PF;;ROSSI;MARIO;DNNLSS63C58G224U;;mario.rossi@example.it\n"
+        + "PF;;ROSSI;MARIO;CSTPPL57P19L219T;;\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_paths_json_under_trayapp_home(trayapp_home):
+    result = trayapp("paths", "--json")
+    assert result.returncode == 0, result.stderr
+    paths = json.loads(result.stdout)
+    assert paths["index"] == str(trayapp_home / "data" / "clients.json")
+    assert paths["config"] == str(trayapp_home / "config")
+    assert paths["logs"] == str(trayapp_home / "logs")
+
+
+def test_list_json_fields_and_no_secrets(trayapp_home, keyring_daemon, small_list):
+    assert trayapp("import", str(small_list)).returncode == 0
+    stored = trayapp(
+        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Segreta1!\n1234 567890\n"
+    )
+    assert stored.returncode == 0, stored.stderr
+    assert "Segreta1!" not in stored.stdout + stored.stderr
+
+    result = trayapp("list", "--json")
+
+    assert result.returncode == 0, result.stderr
+    clients = {client["codice_fiscale"]: client for client in json.loads(result.stdout)}
+    assert set(clients) == {"01314440460", "DNNLSS63C58G224U", "CSTPPL57P19L219T"}
+    rossi = clients["DNNLSS63C58G224U"]
+    assert set(rossi) >= {
+        "id",
+        "kind",
+        "name",
+        "codice_fiscale",
+        "partita_iva",
+        "email",
+        "pec",
+        "linked_to",
+        "user_id",
+        "has_password",
+        "has_pin",
+        "password_changed_on",
+    }
+    assert rossi["kind"] == "persona_fisica"
+    assert rossi["name"] == "ROSSI MARIO"
+    assert rossi["user_id"] == "DNNLSS63C58G224U"
+    assert rossi["has_password"] is True
+    assert rossi["has_pin"] is True
+    assert rossi["password_changed_on"] is not None
+    assert clients["01314440460"]["has_password"] is False
+    assert "Segreta1!" not in result.stdout
+    assert "1234567890" not in result.stdout
+    leaks = find_secrets([trayapp_home], {"Segreta1!", "1234567890"})
+    assert leaks == []
+
+
+def test_invalid_pin_stores_nothing(studio, small_list):
+    studio.import_file(small_list)
+    result = trayapp(
+        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Nuova#Pw9\n12345678AB\n"
+    )
+    assert result.returncode == 1
+    assert "PIN: deve avere 10 cifre" in result.stderr
+
+    client = studio.resolve("DNNLSS63C58G224U")
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) is None
+    assert client.has_password is False
+
+
+def test_bad_pin_changes_nothing(studio, small_list):
+    studio.import_file(small_list)
+    ok = trayapp("set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Prima1!x\n1234567890\n")
+    assert ok.returncode == 0, ok.stderr
+
+    bad = trayapp("set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Dopo2!xx\n123\n")
+
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (
+        "trayapp: PIN: deve avere 10 cifre (Fisconline) o 8 lettere e cifre (Entratel)"
+    )
+    client = studio.resolve("DNNLSS63C58G224U")
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Prima1!x"
+    assert studio.secrets.get(client.id, SecretKind.PIN) == "1234567890"
+
+
+def test_password_with_line_break_rejected_without_echo(studio, small_list):
+    studio.import_file(small_list)
+    result = trayapp("set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="ab\tcd\n1234567890\n")
+    assert result.returncode == 1
+    assert "Password: contiene caratteri di controllo" in result.stderr
+    assert "ab\tcd" not in result.stderr
+
+
+def test_ambiguous_name_lists_matches_and_exits_2(studio, small_list):
+    studio.import_file(small_list)
+
+    result = trayapp("login", "rossi mario")
+
+    assert result.returncode == 2
+    assert "«rossi mario» corrisponde a 2 clienti" in result.stderr
+    assert "DNNLSS63C58G224U" in result.stderr
+    assert "CSTPPL57P19L219T" in result.stderr
+
+
+def test_unknown_client_exits_2(studio, small_list):
+    studio.import_file(small_list)
+    result = trayapp("email", "VRDLGU80A01H501X")
+    assert result.returncode == 2
+    assert "Nessun cliente corrisponde a «VRDLGU80A01H501X»" in result.stderr
+
+
+def test_login_without_credentials_says_what_to_do(studio, small_list):
+    studio.import_file(small_list)
+    result = trayapp("login", "01314440460", "--no-wait")
+    assert result.returncode == 1
+    assert "credenziali mancanti" in result.stderr
+    assert "trayapp set-credentials" in result.stderr
+
+
+def test_email_reaches_mailto_handler(studio, small_list, tmp_path, x_display):
+    studio.import_file(small_list)
+    mail_env, record = register_mailto_handler(tmp_path / "mail")
+    env = dict(os.environ, DISPLAY=x_display, **mail_env)
+    env.pop("XDG_CURRENT_DESKTOP", None)
+
+    result = trayapp("email", "01314440460", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert record.read_text(encoding="utf-8").splitlines() == [
+        "mailto:info@alfabeta.example.it"
+    ]
+
+
+def test_email_without_handler_says_what_to_do(studio, small_list, tmp_path):
+    studio.import_file(small_list)
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    env.pop("DISPLAY", None)
+
+    result = trayapp("email", "01314440460", env=env)
+
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("trayapp: Nessun programma di posta predefinito ha aperto")
+    assert line.endswith("Imposta un programma di posta predefinito nelle impostazioni del sistema.")
+
+
+def test_email_without_address_explains(studio, small_list):
+    studio.import_file(small_list)
+    result = trayapp("email", "CSTPPL57P19L219T")
+    assert result.returncode == 1
+    assert "nessun indirizzo email in anagrafica" in result.stderr
+
+
+def test_import_missing_file_names_it(trayapp_home, keyring_daemon, tmp_path):
+    missing = tmp_path / "non-esiste.csv"
+    result = trayapp("import", str(missing))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"trayapp: Il file {missing} non esiste"
+
+
+def test_import_dry_run_prints_italian_summary(trayapp_home, keyring_daemon):
+    result = trayapp("import", str(SAMPLES / "clienti-excel.csv"), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Prova (nessun dato salvato): 300 importati, 0 aggiornati")
+    assert not (trayapp_home / "data" / "clients.json").exists() or json.loads(
+        (trayapp_home / "data" / "clients.json").read_text(encoding="utf-8")
+    ).get("clients", {}) == {}
+
+
+def test_no_keyring_lists_but_refuses_secrets(trayapp_home, small_list, tmp_path):
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    with_secrets = tmp_path / "con-password.csv"
+    with_secrets.write_text(
+        "Cognome;Nome;Codice fiscale;Password;PIN\n"
+        "ROSSI;MARIO;DNNLSS63C58G224U;Segreta1!;1234567890\n",
+        encoding="utf-8",
+    )
+
+    imported = trayapp("import", str(small_list), env=env)
+    listed = trayapp("list", "--json", env=env)
+    refused = trayapp(
+        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Segreta1!\n1234567890\n", env=env
+    )
+    refused_import = trayapp("import", str(with_secrets), env=env)
+
+    assert imported.returncode == 0, imported.stderr
+    assert len(json.loads(listed.stdout)) == 3
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("trayapp: Nessun portachiavi di sistema disponibile")
+    assert refused_import.returncode == 1
+    assert "Nessun portachiavi di sistema disponibile" in refused_import.stderr
+    after = {c["codice_fiscale"]: c for c in json.loads(trayapp("list", "--json", env=env).stdout)}
+    assert after["DNNLSS63C58G224U"]["has_password"] is False
+    assert find_secrets([trayapp_home, tmp_path / "con-password.csv"], {"Segreta1!"}) == [
+        (tmp_path / "con-password.csv", "Segreta1!")
+    ]
