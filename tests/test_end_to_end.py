@@ -69,7 +69,7 @@ def menu_model(home: Path) -> list:
         clients: list[Client] = index.all()
     finally:
         index.close()
-    return build_menu(clients, recent_client_ids(clients), window_available=False)
+    return build_menu(clients, recent_client_ids(clients), window_available=True)
 
 
 @pytest.mark.desktop

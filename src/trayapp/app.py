@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from trayapp.desktop.mailto import MailtoError, build_mailto
 from trayapp.desktop.opener import open_uri
-from trayapp.domain.client import Client
+from trayapp.domain.client import Client, Kind, new_client_id
 from trayapp.domain.credentials import Credentials, SecretKind
 from trayapp.domain.validation import (
     FieldError,
@@ -30,9 +30,14 @@ from trayapp.domain.validation import (
     normalize_user_id,
     validate_password,
 )
-from trayapp.importing.service import ImportReport, import_file
+from trayapp.editing import FormErrors, check_form
+from trayapp.importing.service import ANAGRAFICA_FIELDS, ImportReport, import_file
 from trayapp.paths import AppPaths, resolve_paths
-from trayapp.secretstore.base import SecretStore, SecretStoreError, UnavailableSecretStore
+from trayapp.secretstore.base import (
+    SecretStore,
+    SecretStoreError,
+    UnavailableSecretStore,
+)
 from trayapp.storage.base import ClientIndex
 
 if TYPE_CHECKING:
@@ -223,6 +228,120 @@ class Studio:
         )
         self._changed()
         return updated
+
+    def save_client(self, data: dict[str, Any], client_id: str | None = None) -> Client:
+        """Add or edit a client from the anagrafica form's values.
+
+        Empty password or PIN leaves the stored one as it is. Every field is
+        checked first and FormErrors lists all that failed; then secrets are
+        written, then the index, and a failed index write puts the previous
+        secrets back.
+        """
+        checked = check_form(data)
+        previous = self.get(client_id) if client_id else None
+        errors: dict[str, str] = {}
+        cf = str(checked.fields["codice_fiscale"])
+        for other in self.index.all():
+            if other.codice_fiscale == cf and other.id != client_id:
+                errors["codice_fiscale"] = f"{cf} appartiene già a {other.name}"
+        linked_to = str(data.get("linked_to") or "")
+        if linked_to:
+            company = self.index.get(linked_to)
+            if company is None or company.kind is not Kind.SOCIETA:
+                errors["linked_to"] = "la società collegata non esiste più"
+            elif company.id == client_id:
+                errors["linked_to"] = "un soggetto non può essere collegato a sé stesso"
+        if errors:
+            raise FormErrors(errors)
+        values = {name: checked.fields.get(name, "") for name in ANAGRAFICA_FIELDS}
+        values["linked_to"] = linked_to
+        if not linked_to:
+            values["role"] = ""
+        if previous is None:
+            client = Client(id=new_client_id(), codice_fiscale=cf, **values)
+        else:
+            client = previous.replace(codice_fiscale=cf, **values)
+        undo: list[tuple[SecretKind, str | None]] = []
+        for kind, value in (
+            (SecretKind.PASSWORD, checked.password),
+            (SecretKind.PIN, checked.pin),
+        ):
+            if not value:
+                continue
+            old = self.secrets.get(client.id, kind) if previous is not None else None
+            if old == value:
+                continue
+            self.secrets.set(client.id, kind, value)
+            undo.append((kind, old))
+            if kind is SecretKind.PASSWORD:
+                client = client.replace(
+                    has_password=True, password_changed_on=self._today()
+                )
+            else:
+                client = client.replace(has_pin=True)
+        try:
+            self.index.put(client)
+        except Exception:
+            for kind, old in reversed(undo):
+                if old is None:
+                    self.secrets.delete(client.id, kind)
+                else:
+                    self.secrets.set(client.id, kind, old)
+            raise
+        log.info("client %s %s", client.id, "added" if previous is None else "edited")
+        self._changed()
+        return client
+
+    def linked_subjects(self, company_id: str) -> list[Client]:
+        return [client for client in self.index.all() if client.linked_to == company_id]
+
+    def delete_client(self, client_id: str, linked: str = "") -> list[str]:
+        """Delete a client and its keyring entries; return the ids removed.
+
+        A company's linked subjects are detached (`linked="detach"`) or
+        deleted with it (`linked="delete"`); with neither, a company that
+        has any is not deleted.
+        """
+        client = self.get(client_id)
+        subjects = self.linked_subjects(client.id)
+        if subjects and linked not in ("detach", "delete"):
+            raise FormErrors(
+                {
+                    "linked_to": f"{client.name} ha {len(subjects)} soggetti collegati: "
+                    "scegli se scollegarli o eliminarli insieme alla società"
+                }
+            )
+        removed = [client.id]
+        if linked == "delete":
+            removed += [subject.id for subject in subjects]
+        elif subjects:
+            self.index.put_many(
+                subject.replace(linked_to="", role="") for subject in subjects
+            )
+        self.index.delete(removed)
+        for removed_id in removed:
+            for kind in SecretKind:
+                try:
+                    self.secrets.delete(removed_id, kind)
+                except SecretStoreError:
+                    log.exception(
+                        "keyring entry %s of deleted client %s left behind",
+                        kind,
+                        removed_id,
+                    )
+        log.info("deleted clients %s", ", ".join(removed))
+        self._changed()
+        return removed
+
+    def reveal_secret(self, client_id: str, kind: SecretKind) -> str:
+        """Read one secret for the user to see or copy; raise if it is missing."""
+        client = self.get(client_id)
+        value = self.secrets.get(client.id, kind)
+        if not value:
+            label = "password" if kind is SecretKind.PASSWORD else "PIN"
+            raise MissingCredentials(f"{client.name}: credenziali mancanti ({label})")
+        log.info("%s of client %s read for the user", kind, client.id)
+        return value
 
     def import_file(self, path: Path, *, dry_run: bool = False) -> ImportReport:
         report = import_file(

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMANDO")
 
     commands.add_parser("tray", help="avvia l'icona nella tray (predefinito)")
+    commands.add_parser(
+        "rubrica", help="apre la rubrica clienti (avvia la tray se serve)"
+    )
 
     listing = commands.add_parser("list", help="elenca i clienti")
     listing.add_argument("--json", action="store_true", help="stampa un array JSON")
@@ -99,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if command == "paths":
         return _paths(args, paths)
+    if command in ("tray", "rubrica") and _hand_over_to_running_instance(paths):
+        return EXIT_OK
 
     from trayapp.app import (
         AmbiguousClient,
@@ -143,6 +148,25 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     finally:
         studio.close()
+
+
+def _hand_over_to_running_instance(paths) -> bool:
+    """Ask a running tray to show the rubrica; return whether one answered."""
+    from trayapp import instance
+    from trayapp.ipc import RpcError
+
+    client = instance.connect(paths.data_dir)
+    if client is None:
+        return False
+    try:
+        client.call("open_window")
+    except (RpcError, OSError, EOFError) as error:
+        log.warning("the running instance did not open the window: %s", error)
+        return False
+    finally:
+        client.close()
+    print("trayapp è già in esecuzione: aperta la rubrica.", file=sys.stderr)
+    return True
 
 
 def _fail(message: str) -> None:
@@ -284,11 +308,12 @@ def _set_credentials(args, studio) -> int:
 def _tray(args, studio) -> int:
     from trayapp.resident import run_tray
 
-    return run_tray(studio)
+    return run_tray(studio, open_window=args.command == "rubrica")
 
 
 _HANDLERS = {
     "tray": _tray,
+    "rubrica": _tray,
     "list": _list,
     "import": _import,
     "login": _login,

@@ -274,8 +274,13 @@ class TrayApp:
         action = entry.action
         if action is None:
             return pystray.MenuItem(text, None, enabled=False)
+        # "Apri rubrica" is the default item: a left click on the icon runs it
+        # where the backend has a default action (Windows, GTK).
         return pystray.MenuItem(
-            text, lambda: self._dispatch(action), enabled=entry.enabled
+            text,
+            lambda: self._dispatch(action),
+            enabled=entry.enabled,
+            default=action == ("open_window",),
         )
 
     def _dispatch(self, action: tuple[str, ...]) -> None:

@@ -1,0 +1,1 @@
+"""The rubrica window: a pywebview window in a child process of the tray."""

@@ -1,0 +1,144 @@
+"""The calls the window process may make, served by the resident process.
+
+This module runs in the resident process and imports no GUI toolkit. Each
+method name below is an RPC method; the window never opens the index or
+the keyring itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from trayapp.app import Studio
+from trayapp.domain.client import KIND_LABELS, Client
+from trayapp.domain.credentials import SecretKind
+from trayapp.editing import FormErrors, check_form
+from trayapp.ipc import RpcError
+
+log = logging.getLogger(__name__)
+
+EVENT_WAIT_SECONDS = 25
+
+
+def client_row(client: Client, names: dict[str, str]) -> dict[str, Any]:
+    """Return what the rubrica shows of a client: every field but the secrets."""
+    changed = client.password_changed_on
+    return {
+        "id": client.id,
+        "kind": client.kind.value,
+        "kind_label": KIND_LABELS[client.kind],
+        "name": client.name,
+        "denominazione": client.denominazione,
+        "cognome": client.cognome,
+        "nome": client.nome,
+        "codice_fiscale": client.codice_fiscale,
+        "partita_iva": client.partita_iva,
+        "comune": client.comune,
+        "email": client.email,
+        "pec": client.pec,
+        "telefono": client.telefono,
+        "note": client.note,
+        "linked_to": client.linked_to,
+        "linked_to_name": names.get(client.linked_to, ""),
+        "role": client.role,
+        "codice_studio": client.codice_studio,
+        "user_id": client.login_user_id,
+        "has_password": client.has_password,
+        "has_pin": client.has_pin,
+        "password_changed_on": changed.isoformat() if changed else "",
+    }
+
+
+class WindowService:
+    """Dispatch window calls to the studio; `login` runs the tray's own login."""
+
+    def __init__(
+        self,
+        studio: Studio,
+        login: Callable[[str], dict[str, str]],
+        open_window: Callable[[], None] | None = None,
+    ) -> None:
+        self._studio = studio
+        self._login = login
+        self._open_window = open_window
+        self._events: list[str] = []
+        self._events_changed = threading.Condition()
+
+    def handle(self, method: str, params: dict[str, Any]) -> Any:
+        function = getattr(self, f"rpc_{method}", None)
+        if function is None:
+            raise RpcError(f"Comando sconosciuto: {method}")
+        return function(**params)
+
+    def post_event(self, event: str) -> None:
+        """Queue an event ("focus", "changed") for the window's event poll."""
+        with self._events_changed:
+            self._events.append(event)
+            self._events_changed.notify_all()
+
+    # -- RPC methods -------------------------------------------------------------
+
+    def rpc_open_window(self) -> None:
+        """Show the rubrica; a second `trayapp` start calls this and exits."""
+        if self._open_window is None:
+            raise RpcError("La finestra della rubrica non è disponibile")
+        self._open_window()
+
+    def rpc_wait_event(self, timeout: float = EVENT_WAIT_SECONDS) -> str | None:
+        with self._events_changed:
+            if not self._events:
+                self._events_changed.wait(min(timeout, EVENT_WAIT_SECONDS))
+            return self._events.pop(0) if self._events else None
+
+    def rpc_list_clients(self) -> list[dict[str, Any]]:
+        clients = self._studio.clients()
+        names = {client.id: client.name for client in clients}
+        return [client_row(client, names) for client in clients]
+
+    def rpc_get_client(self, client_id: str) -> dict[str, Any]:
+        client = self._studio.get(client_id)
+        names = {c.id: c.name for c in self._studio.clients()}
+        return client_row(client, names)
+
+    def rpc_check_form(self, data: dict[str, Any]) -> dict[str, str]:
+        """Return field -> Italian reason for every invalid field (empty when valid)."""
+        try:
+            check_form(data)
+        except FormErrors as errors:
+            return errors.errors
+        return {}
+
+    def rpc_save_client(
+        self, data: dict[str, Any], client_id: str | None = None
+    ) -> dict[str, Any]:
+        """Save the form; return {"client": row} or {"errors": {field: reason}}."""
+        try:
+            client = self._studio.save_client(data, client_id)
+        except FormErrors as errors:
+            return {"errors": errors.errors}
+        names = {c.id: c.name for c in self._studio.clients()}
+        return {"client": client_row(client, names)}
+
+    def rpc_linked_subjects(self, client_id: str) -> list[dict[str, Any]]:
+        names = {c.id: c.name for c in self._studio.clients()}
+        return [client_row(c, names) for c in self._studio.linked_subjects(client_id)]
+
+    def rpc_delete_client(self, client_id: str, linked: str = "") -> dict[str, Any]:
+        try:
+            removed = self._studio.delete_client(client_id, linked)
+        except FormErrors as errors:
+            return {"errors": errors.errors}
+        return {"removed": removed}
+
+    def rpc_reveal_secret(self, client_id: str, kind: str) -> str:
+        return self._studio.reveal_secret(client_id, SecretKind(kind))
+
+    def rpc_login(self, client_id: str) -> dict[str, str]:
+        return self._login(client_id)
+
+    def rpc_send_email(self, client_id: str) -> dict[str, str]:
+        result = self._studio.send_email(client_id)
+        return {"uri": result.uri}

@@ -1,0 +1,197 @@
+"""The window's channel to the resident process, on the real index and keyring."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from stdnum.it import codicefiscale
+
+from trayapp.domain.credentials import SecretKind
+from trayapp.ipc import RpcClient, RpcError, RpcServer
+from trayapp.resident import user_error_types
+from trayapp.window.service import WindowService
+
+
+def valid_codici_fiscali(count: int) -> list[str]:
+    """Return `count` distinct valid personal codici fiscali."""
+    codes = []
+    for day in range(1, count + 1):
+        body = f"RSSMRA80A{day:02d}H501"
+        codes.append(body + codicefiscale.calc_check_digit(body))
+    return codes
+
+
+@pytest.fixture
+def channel(studio):
+    logins: list[str] = []
+
+    def login(client_id: str) -> dict[str, str]:
+        logins.append(client_id)
+        return {"outcome": "success", "message": "Accesso eseguito."}
+
+    service = WindowService(studio, login=login)
+    server = RpcServer(service.handle, user_errors=user_error_types()).start()
+    client = RpcClient(server.address, server.authkey)
+    yield server, client, logins
+    client.close()
+    server.close()
+
+
+def person(cf: str, **extra: str) -> dict[str, str]:
+    return {
+        "kind": "persona_fisica",
+        "cognome": "ROSSI",
+        "nome": "MARIO",
+        "codice_fiscale": cf,
+        **extra,
+    }
+
+
+def test_fifty_concurrent_saves_all_land(channel, studio):
+    server, _, _ = channel
+    codes = valid_codici_fiscali(30) + [
+        body + codicefiscale.calc_check_digit(body)
+        for body in (f"VRDLGU75B{day:02d}F205" for day in range(1, 21))
+    ]
+    assert len(set(codes)) == 50
+    barrier = threading.Barrier(50)
+
+    def save(cf: str) -> dict:
+        client = RpcClient(server.address, server.authkey)
+        try:
+            barrier.wait(timeout=30)
+            return client.call("save_client", data=person(cf, pin="1234567890"))
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(save, codes))
+
+    assert all("client" in result for result in results), results
+    stored = {client.codice_fiscale for client in studio.clients()}
+    assert stored == set(codes)
+    on_disk = json.loads(studio.paths.index_file.read_text(encoding="utf-8"))
+    assert {record["codice_fiscale"] for record in on_disk["clients"].values()} == set(
+        codes
+    )
+
+
+def test_wrong_key_is_refused(channel):
+    server, _, _ = channel
+    with pytest.raises(multiprocessing.AuthenticationError):
+        RpcClient(server.address, b"x" * 32)
+
+
+def test_save_errors_name_fields_and_change_nothing(channel, studio):
+    _, client, _ = channel
+    (cf,) = valid_codici_fiscali(1)
+    saved = client.call(
+        "save_client", data=person(cf, password="Prima1!x", pin="1234567890")
+    )
+    client_id = saved["client"]["id"]
+
+    failed = client.call(
+        "save_client",
+        data=person(
+            cf, email="non-una-email", pin="12", password="Dopo2!xx", comune="Roma"
+        ),
+        client_id=client_id,
+    )
+
+    assert failed == {
+        "errors": {
+            "email": "«non-una-email» non è un indirizzo: manca la @",
+            "pin": "deve avere 10 cifre (Fisconline) o 8 lettere e cifre (Entratel)",
+        }
+    }
+    stored = studio.get(client_id)
+    assert stored.comune == ""
+    assert studio.secrets.get(client_id, SecretKind.PASSWORD) == "Prima1!x"
+
+
+def test_list_reads_no_secret(channel, studio, monkeypatch):
+    _, client, _ = channel
+    (cf,) = valid_codici_fiscali(1)
+    client.call("save_client", data=person(cf, password="Prima1!x", pin="1234567890"))
+    reads: list[tuple] = []
+    original = studio.secrets.get
+    monkeypatch.setattr(
+        studio.secrets, "get", lambda *args: reads.append(args) or original(*args)
+    )
+
+    rows = client.call("list_clients")
+
+    assert reads == []
+    assert rows[0]["has_password"] is True
+    assert "Prima1!x" not in json.dumps(rows)
+
+
+def test_reveal_and_delete_removes_keyring_entries(channel, studio):
+    _, client, _ = channel
+    (cf,) = valid_codici_fiscali(1)
+    client_id = client.call(
+        "save_client", data=person(cf, password="Prima1!x", pin="1234567890")
+    )["client"]["id"]
+
+    assert client.call("reveal_secret", client_id=client_id, kind="pin") == "1234567890"
+    assert client.call("delete_client", client_id=client_id) == {"removed": [client_id]}
+
+    assert studio.secrets.get(client_id, SecretKind.PIN) is None
+    assert studio.secrets.get(client_id, SecretKind.PASSWORD) is None
+    with pytest.raises(RpcError) as caught:
+        client.call("reveal_secret", client_id=client_id, kind="pin")
+    assert caught.value.message == f"Nessun cliente con id {client_id}"
+
+
+def test_company_delete_asks_about_linked_subjects(channel, studio):
+    _, client, _ = channel
+    company = client.call(
+        "save_client",
+        data={
+            "kind": "societa",
+            "denominazione": "ALFA S.R.L.",
+            "codice_fiscale": "01314440460",
+        },
+    )["client"]
+    (cf,) = valid_codici_fiscali(1)
+    subject = client.call(
+        "save_client",
+        data=person(cf, linked_to=company["id"], role="Legale rappresentante"),
+    )["client"]
+    assert subject["linked_to_name"] == "ALFA S.R.L."
+
+    refused = client.call("delete_client", client_id=company["id"])
+    detached = client.call("delete_client", client_id=company["id"], linked="detach")
+
+    assert "ha 1 soggetti collegati" in refused["errors"]["linked_to"]
+    assert detached == {"removed": [company["id"]]}
+    remaining = studio.get(subject["id"])
+    assert remaining.linked_to == ""
+    assert remaining.role == ""
+
+
+def test_duplicate_codice_fiscale_rejected(channel):
+    _, client, _ = channel
+    (cf,) = valid_codici_fiscali(1)
+    client.call("save_client", data=person(cf))
+    again = client.call("save_client", data=person(cf, nome="LUIGI"))
+    assert again == {"errors": {"codice_fiscale": f"{cf} appartiene già a ROSSI MARIO"}}
+
+
+def test_unknown_method_rejected(channel):
+    _, client, _ = channel
+    with pytest.raises(RpcError) as caught:
+        client.call("drop_everything")
+    assert caught.value.message == "Comando sconosciuto: drop_everything"
+
+
+def test_login_goes_to_the_resident_login(channel):
+    _, client, logins = channel
+    (cf,) = valid_codici_fiscali(1)
+    client_id = client.call("save_client", data=person(cf))["client"]["id"]
+    assert client.call("login", client_id=client_id)["message"] == "Accesso eseguito."
+    assert logins == [client_id]
