@@ -9,15 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from desktop_env import find_secrets, register_mailto_handler
 
+from desktop_env import find_secrets, register_mailto_handler
 from trayapp.domain.credentials import SecretKind
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 HEADER = "Tipo;Ragione sociale;Cognome;Nome;Codice fiscale;Partita IVA;Email\n"
 
 
-def trayapp(*args: str, stdin: str | None = None, env=None) -> subprocess.CompletedProcess:
+def trayapp(
+    *args: str, stdin: str | None = None, env=None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "trayapp", *args],
         input=stdin,
@@ -53,7 +55,10 @@ def test_paths_json_under_trayapp_home(trayapp_home):
 def test_list_json_fields_and_no_secrets(trayapp_home, keyring_daemon, small_list):
     assert trayapp("import", str(small_list)).returncode == 0
     stored = trayapp(
-        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Segreta1!\n1234 567890\n"
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--stdin",
+        stdin="Segreta1!\n1234 567890\n",
     )
     assert stored.returncode == 0, stored.stderr
     assert "Segreta1!" not in stored.stdout + stored.stderr
@@ -94,7 +99,10 @@ def test_list_json_fields_and_no_secrets(trayapp_home, keyring_daemon, small_lis
 def test_invalid_pin_stores_nothing(studio, small_list):
     studio.import_file(small_list)
     result = trayapp(
-        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Nuova#Pw9\n12345678AB\n"
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--stdin",
+        stdin="Nuova#Pw9\n12345678AB\n",
     )
     assert result.returncode == 1
     assert "PIN: deve avere 10 cifre" in result.stderr
@@ -106,10 +114,14 @@ def test_invalid_pin_stores_nothing(studio, small_list):
 
 def test_bad_pin_changes_nothing(studio, small_list):
     studio.import_file(small_list)
-    ok = trayapp("set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Prima1!x\n1234567890\n")
+    ok = trayapp(
+        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Prima1!x\n1234567890\n"
+    )
     assert ok.returncode == 0, ok.stderr
 
-    bad = trayapp("set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Dopo2!xx\n123\n")
+    bad = trayapp(
+        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Dopo2!xx\n123\n"
+    )
 
     assert bad.returncode == 1
     assert bad.stderr.strip() == (
@@ -122,7 +134,9 @@ def test_bad_pin_changes_nothing(studio, small_list):
 
 def test_password_with_line_break_rejected_without_echo(studio, small_list):
     studio.import_file(small_list)
-    result = trayapp("set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="ab\tcd\n1234567890\n")
+    result = trayapp(
+        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="ab\tcd\n1234567890\n"
+    )
     assert result.returncode == 1
     assert "Password: contiene caratteri di controllo" in result.stderr
     assert "ab\tcd" not in result.stderr
@@ -178,7 +192,9 @@ def test_email_without_handler_says_what_to_do(studio, small_list, tmp_path):
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("trayapp: Nessun programma di posta predefinito ha aperto")
-    assert line.endswith("Imposta un programma di posta predefinito nelle impostazioni del sistema.")
+    assert line.endswith(
+        "Imposta un programma di posta predefinito nelle impostazioni del sistema."
+    )
 
 
 def test_email_without_address_explains(studio, small_list):
@@ -198,10 +214,16 @@ def test_import_missing_file_names_it(trayapp_home, keyring_daemon, tmp_path):
 def test_import_dry_run_prints_italian_summary(trayapp_home, keyring_daemon):
     result = trayapp("import", str(SAMPLES / "clienti-excel.csv"), "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Prova (nessun dato salvato): 300 importati, 0 aggiornati")
-    assert not (trayapp_home / "data" / "clients.json").exists() or json.loads(
-        (trayapp_home / "data" / "clients.json").read_text(encoding="utf-8")
-    ).get("clients", {}) == {}
+    assert result.stdout.startswith(
+        "Prova (nessun dato salvato): 300 importati, 0 aggiornati"
+    )
+    assert (
+        not (trayapp_home / "data" / "clients.json").exists()
+        or json.loads(
+            (trayapp_home / "data" / "clients.json").read_text(encoding="utf-8")
+        ).get("clients", {})
+        == {}
+    )
 
 
 def test_no_keyring_lists_but_refuses_secrets(trayapp_home, small_list, tmp_path):
@@ -217,18 +239,27 @@ def test_no_keyring_lists_but_refuses_secrets(trayapp_home, small_list, tmp_path
     imported = trayapp("import", str(small_list), env=env)
     listed = trayapp("list", "--json", env=env)
     refused = trayapp(
-        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="Segreta1!\n1234567890\n", env=env
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--stdin",
+        stdin="Segreta1!\n1234567890\n",
+        env=env,
     )
     refused_import = trayapp("import", str(with_secrets), env=env)
 
     assert imported.returncode == 0, imported.stderr
     assert len(json.loads(listed.stdout)) == 3
     assert refused.returncode == 1
-    assert refused.stderr.startswith("trayapp: Nessun portachiavi di sistema disponibile")
+    assert refused.stderr.startswith(
+        "trayapp: Nessun portachiavi di sistema disponibile"
+    )
     assert refused_import.returncode == 1
     assert "Nessun portachiavi di sistema disponibile" in refused_import.stderr
-    after = {c["codice_fiscale"]: c for c in json.loads(trayapp("list", "--json", env=env).stdout)}
+    after = {
+        c["codice_fiscale"]: c
+        for c in json.loads(trayapp("list", "--json", env=env).stdout)
+    }
     assert after["DNNLSS63C58G224U"]["has_password"] is False
-    assert find_secrets([trayapp_home, tmp_path / "con-password.csv"], {"Segreta1!"}) == [
-        (tmp_path / "con-password.csv", "Segreta1!")
-    ]
+    assert find_secrets(
+        [trayapp_home, tmp_path / "con-password.csv"], {"Segreta1!"}
+    ) == [(tmp_path / "con-password.csv", "Segreta1!")]
