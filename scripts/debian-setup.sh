@@ -7,11 +7,16 @@ VENV="$ROOT/.venv"
 
 # Everything the tray needs at run time, plus what PyGObject 3.50 needs to
 # build (PyGObject newer than 3.50 needs girepository-2.0, which Debian 12
-# does not ship).
+# does not ship), plus the X and NSS libraries that QtWebEngine, behind the
+# rubrica window, loads.
 RUN_PACKAGES=(
     python3 python3-venv python3-dev gcc pkg-config
     libgirepository1.0-dev libcairo2-dev gir1.2-gtk-3.0
     gir1.2-ayatanaappindicator3-0.1 xdg-utils gnome-keyring dbus
+    libnss3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0
+    libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-shape0
+    libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3 libxcomposite1
+    libxdamage1 libxrandr2 libxtst6 libxkbfile1 libasound2
 )
 # The real desktop parts the tests drive.
 TEST_PACKAGES=(

@@ -17,10 +17,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trayapp.config import load_settings
 from trayapp.desktop.mailto import MailtoError, build_mailto
 from trayapp.desktop.opener import open_uri
 from trayapp.domain.client import Client, Kind, new_client_id
 from trayapp.domain.credentials import Credentials, SecretKind
+from trayapp.domain.expiry import PasswordStatus, password_status
 from trayapp.domain.validation import (
     FieldError,
     fold_name,
@@ -76,6 +78,10 @@ class MissingCredentials(LookupError):
     """The client has no password or no PIN in the keyring; the message is Italian."""
 
 
+class LoginRefused(PermissionError):
+    """trayapp will not try a login that the portal would count against the client."""
+
+
 @dataclass(frozen=True)
 class EmailResult:
     uri: str
@@ -103,6 +109,7 @@ class Studio:
         self._listeners: list[Callable[[], None]] = []
         self._engine: LoginEngine | None = None
         self._engine_lock = threading.Lock()
+        self.settings = load_settings(paths.config_dir)
 
     # -- change notification -------------------------------------------------
 
@@ -213,10 +220,13 @@ class Studio:
             if previous != checked_password:
                 self.secrets.set(client.id, SecretKind.PASSWORD, checked_password)
                 changes["password_changed_on"] = self._today()
+                changes["password_expired"] = False
             changes["has_password"] = True
         if checked_pin is not None:
             self.secrets.set(client.id, SecretKind.PIN, checked_pin)
             changes["has_pin"] = True
+        if checked_password is not None or checked_pin is not None:
+            changes.update(login_failures=0, account_locked=False)
         if checked_user is not None:
             changes["user_id"] = checked_user
         updated = client.replace(**changes)
@@ -275,10 +285,14 @@ class Studio:
             undo.append((kind, old))
             if kind is SecretKind.PASSWORD:
                 client = client.replace(
-                    has_password=True, password_changed_on=self._today()
+                    has_password=True,
+                    password_changed_on=self._today(),
+                    password_expired=False,
                 )
             else:
                 client = client.replace(has_pin=True)
+            # New credentials are the way out of a lockout, see check_login_allowed.
+            client = client.replace(login_failures=0, account_locked=False)
         try:
             self.index.put(client)
         except Exception:
@@ -351,6 +365,14 @@ class Studio:
             self._changed()
         return report
 
+    def password_status(self, client: Client) -> tuple[PasswordStatus, int | None]:
+        return password_status(
+            client.password_changed_on,
+            self._today(),
+            self.settings.expiry_rules,
+            marked_expired=client.password_expired,
+        )
+
     def mark_used(self, client_id: str) -> None:
         client = self.get(client_id)
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
@@ -380,20 +402,83 @@ class Studio:
         return EmailResult(uri)
 
     def login(self, client_id: str, target: str | None = None) -> LoginResult:
-        """Log the client in on the portal in a browser window; return the LoginResult."""
+        """Log the client in on the portal in a browser window; return the LoginResult.
+
+        The guard runs first: a locked account, or as many refused logins in
+        a row as the settings allow, raises LoginRefused without contacting
+        the portal. The outcome is recorded in the index, never the secrets.
+        """
         from trayapp.login.profile import load_profile
 
         client = self.get(client_id)
+        self.check_login_allowed(client)
         profile = load_profile(self.paths.config_dir, self._environ)
         credentials = self.credentials(client.id)
         engine = self._login_engine(profile)
         log.info(
             "login of client %s to %s started", client.id, target or "default target"
         )
-        result = engine.login(credentials, target or profile.default_target)
+        result = engine.login(
+            credentials, target or profile.default_target, profile=profile
+        )
         log.info("login of client %s ended: %s", client.id, result.outcome)
-        self.mark_used(client.id)
+        self._record_login(client.id, result.outcome.value)
         return result
+
+    def check_login_allowed(self, client: Client) -> None:
+        """Raise LoginRefused for a locked account or too many refused logins."""
+        unblock = (
+            "Correggi le credenziali in Servizi telematici, oppure, se sono giuste, "
+            f"sblocca il cliente con «trayapp unblock {client.codice_fiscale}»."
+        )
+        if client.account_locked:
+            raise LoginRefused(
+                f"{client.name}: il portale ha bloccato l'utenza all'ultimo accesso, "
+                f"quindi trayapp non riprova. {unblock}"
+            )
+        limit = self.settings.max_login_failures
+        if client.login_failures >= limit:
+            raise LoginRefused(
+                f"{client.name}: {client.login_failures} accessi rifiutati di seguito "
+                f"per credenziali errate; trayapp non riprova per non far bloccare "
+                f"l'utenza (il portale la blocca dopo 8 tentativi). {unblock}"
+            )
+
+    def _record_login(self, client_id: str, outcome: str) -> None:
+        client = self.get(client_id)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        changes: dict[str, Any] = {
+            "last_login_at": now,
+            "last_login_outcome": outcome,
+            "last_used_at": now,
+        }
+        if outcome == "success":
+            changes.update(
+                login_failures=0,
+                account_locked=False,
+                password_expired=False,
+                last_success_on=self._today(),
+            )
+        elif outcome == "invalid_credentials":
+            changes["login_failures"] = client.login_failures + 1
+        elif outcome == "password_expired":
+            changes["password_expired"] = True
+        elif outcome == "account_locked":
+            changes["account_locked"] = True
+        else:
+            log.info(
+                "login outcome %s leaves the client's counters as they are", outcome
+            )
+        self.index.put(client.replace(**changes))
+        self._changed()
+
+    def unblock(self, client_id: str) -> Client:
+        """Clear the failure count and the locked mark, so Login is tried again."""
+        client = self.get(client_id).replace(login_failures=0, account_locked=False)
+        self.index.put(client)
+        log.info("client %s unblocked", client.id)
+        self._changed()
+        return client
 
     def _login_engine(self, profile: LoginProfile) -> LoginEngine:
         from trayapp.login.browser import find_browser

@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="esce subito dopo l'esito, chiudendo il browser",
     )
 
+    unblock = commands.add_parser(
+        "unblock", help="riattiva il Login dopo accessi rifiutati o un'utenza bloccata"
+    )
+    unblock.add_argument("client", metavar="CLIENTE")
+
     email = commands.add_parser("email", help="nuovo messaggio al cliente")
     email.add_argument("client", metavar="CLIENTE")
 
@@ -108,16 +113,18 @@ def main(argv: list[str] | None = None) -> int:
     from trayapp.app import (
         AmbiguousClient,
         ClientNotFound,
+        LoginRefused,
         MissingCredentials,
         open_studio,
     )
+    from trayapp.config import ConfigError
     from trayapp.importing.readers import ImportFileError
     from trayapp.secretstore.base import SecretStoreError
     from trayapp.storage.base import IndexStorageError
 
     try:
         studio = open_studio()
-    except (SecretStoreError, IndexStorageError) as error:
+    except (SecretStoreError, IndexStorageError, ConfigError) as error:
         _fail(str(error))
         return EXIT_FAILED
     try:
@@ -134,7 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     except ClientNotFound as error:
         _fail(str(error))
         return EXIT_USAGE
-    except (FieldError, ImportFileError, MissingCredentials, SecretStoreError) as error:
+    except (
+        FieldError,
+        ImportFileError,
+        LoginRefused,
+        MissingCredentials,
+        SecretStoreError,
+    ) as error:
         _fail(str(error))
         return EXIT_FAILED
     except IndexStorageError as error:
@@ -182,9 +195,10 @@ def _paths(args, paths) -> int:
     return EXIT_OK
 
 
-def client_summary(client: Client) -> dict[str, Any]:
+def client_summary(client: Client, studio) -> dict[str, Any]:
     """Return the fields `trayapp list --json` prints for a client; never a secret."""
     changed = client.password_changed_on
+    status, days_left = studio.password_status(client)
     return {
         "id": client.id,
         "kind": client.kind.value,
@@ -199,6 +213,12 @@ def client_summary(client: Client) -> dict[str, Any]:
         "has_password": client.has_password,
         "has_pin": client.has_pin,
         "password_changed_on": changed.isoformat() if changed else None,
+        "password_status": status.value,
+        "password_days_left": days_left,
+        "login_failures": client.login_failures,
+        "account_locked": client.account_locked,
+        "last_login_at": client.last_login_at or None,
+        "last_login_outcome": client.last_login_outcome or None,
     }
 
 
@@ -207,7 +227,9 @@ def _list(args, studio) -> int:
     if args.json:
         print(
             json.dumps(
-                [client_summary(c) for c in clients], ensure_ascii=False, indent=1
+                [client_summary(c, studio) for c in clients],
+                ensure_ascii=False,
+                indent=1,
             )
         )
         return EXIT_OK
@@ -268,6 +290,13 @@ def _login(args, studio) -> int:
     return EXIT_OK
 
 
+def _unblock(args, studio) -> int:
+    client = studio.resolve(args.client)
+    studio.unblock(client.id)
+    print(f"{client.name}: Login di nuovo attivo (contatore dei tentativi azzerato).")
+    return EXIT_OK
+
+
 def _email(args, studio) -> int:
     from trayapp.desktop.mailto import MailtoError
     from trayapp.desktop.opener import OpenError
@@ -318,5 +347,6 @@ _HANDLERS = {
     "import": _import,
     "login": _login,
     "email": _email,
+    "unblock": _unblock,
     "set-credentials": _set_credentials,
 }

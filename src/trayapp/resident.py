@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from trayapp.app import MissingCredentials, Studio
+from trayapp.app import LoginRefused, MissingCredentials, Studio
 from trayapp.domain.client import Client
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class TrayActions:
         try:
             result = self._studio.login(client_id)
         except (
+            LoginRefused,
             MissingCredentials,
             BrowserNotFound,
             ProfileError,
@@ -90,7 +91,11 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     from trayapp.secretstore.base import SecretStoreError
     from trayapp.storage.base import IndexStorageError
 
+    from trayapp.config import ConfigError
+
     return (
+        ConfigError,
+        LoginRefused,
         AmbiguousClient,
         ClientNotFound,
         MissingCredentials,

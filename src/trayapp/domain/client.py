@@ -52,6 +52,14 @@ class Client:
     has_password: bool = False
     has_pin: bool = False
     password_changed_on: date | None = None
+    password_expired: bool = False
+    """The portal answered PASSWORD_EXPIRED at the last login."""
+    login_failures: int = 0
+    """Consecutive logins the portal refused as INVALID_CREDENTIALS."""
+    account_locked: bool = False
+    last_login_at: str = ""
+    last_login_outcome: str = ""
+    last_success_on: date | None = None
     last_used_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -78,8 +86,9 @@ class Client:
         """Return the JSON-ready dict stored in the index."""
         record = dataclasses.asdict(self)
         record["kind"] = self.kind.value
-        changed = self.password_changed_on
-        record["password_changed_on"] = changed.isoformat() if changed else None
+        for name in _DATE_FIELDS:
+            value = getattr(self, name)
+            record[name] = value.isoformat() if value else None
         return record
 
     @classmethod
@@ -87,6 +96,10 @@ class Client:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {key: value for key, value in record.items() if key in known}
         values["kind"] = Kind(values["kind"])
-        changed = values.get("password_changed_on")
-        values["password_changed_on"] = date.fromisoformat(changed) if changed else None
+        for name in _DATE_FIELDS:
+            value = values.get(name)
+            values[name] = date.fromisoformat(value) if value else None
         return cls(**values)
+
+
+_DATE_FIELDS = ("password_changed_on", "last_success_on")
