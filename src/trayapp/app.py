@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trayapp.audit import AuditLog
 from trayapp.config import load_settings
 from trayapp.desktop.mailto import MailtoError, build_mailto
 from trayapp.desktop.opener import open_uri
 from trayapp.domain.client import Client, Kind, new_client_id
-from trayapp.domain.credentials import Credentials, SecretKind
+from trayapp.domain.credentials import PASSWORD_HISTORY, Credentials, SecretKind
 from trayapp.domain.expiry import PasswordStatus, password_status
 from trayapp.domain.validation import (
     FieldError,
@@ -99,8 +100,10 @@ class Studio:
         environ: Mapping[str, str] = os.environ,
         uri_opener: Callable[[str], None] = open_uri,
         today: Callable[[], date] = date.today,
+        audit: AuditLog | None = None,
     ) -> None:
         self.index = index
+        self.audit = audit
         self.secrets = secrets
         self.paths = paths
         self._environ = environ
@@ -116,6 +119,10 @@ class Studio:
     def add_listener(self, callback: Callable[[], None]) -> None:
         """Call `callback` (from the changing thread) after every change of data."""
         self._listeners.append(callback)
+
+    def _audit(self, action: str, client: Client | None = None, **fields: str) -> None:
+        if self.audit is not None:
+            self.audit.record(action, client, **fields)
 
     def _changed(self) -> None:
         for callback in list(self._listeners):
@@ -236,6 +243,7 @@ class Studio:
             client.id,
             ", ".join(sorted(changes)),
         )
+        self._audit("edit", updated, detail="credenziali")
         self._changed()
         return updated
 
@@ -303,6 +311,13 @@ class Studio:
                     self.secrets.set(client.id, kind, old)
             raise
         log.info("client %s %s", client.id, "added" if previous is None else "edited")
+        changed_secrets = ", ".join(kind.value for kind, _ in undo)
+        self._audit(
+            "edit",
+            client,
+            outcome="nuovo" if previous is None else "modificato",
+            detail=f"segreti cambiati: {changed_secrets}" if changed_secrets else "",
+        )
         self._changed()
         return client
 
@@ -325,6 +340,9 @@ class Studio:
                     "scegli se scollegarli o eliminarli insieme alla società"
                 }
             )
+        removed_clients = [client]
+        if linked == "delete":
+            removed_clients += subjects
         removed = [client.id]
         if linked == "delete":
             removed += [subject.id for subject in subjects]
@@ -344,24 +362,83 @@ class Studio:
                         removed_id,
                     )
         log.info("deleted clients %s", ", ".join(removed))
+        for gone in removed_clients:
+            self._audit("delete", gone)
         self._changed()
         return removed
 
-    def reveal_secret(self, client_id: str, kind: SecretKind) -> str:
-        """Read one secret for the user to see or copy; raise if it is missing."""
+    def reveal_secret(
+        self, client_id: str, kind: SecretKind, purpose: str = "reveal"
+    ) -> str:
+        """Read one secret for the user to see ("reveal") or to "copy"; raise if missing."""
         client = self.get(client_id)
         value = self.secrets.get(client.id, kind)
         if not value:
             label = "password" if kind is SecretKind.PASSWORD else "PIN"
             raise MissingCredentials(f"{client.name}: credenziali mancanti ({label})")
-        log.info("%s of client %s read for the user", kind, client.id)
+        log.info("%s of client %s read for the user (%s)", kind, client.id, purpose)
+        self._audit(purpose, client, detail=kind.value)
         return value
+
+    def renew_password(self, client_id: str, new_password: str) -> Client:
+        """Store a password the user has just set on the portal, keeping the last 3.
+
+        The current password moves to the first history entry and the older
+        ones shift down, so `restore_previous_password` can undo a renewal
+        that was typed wrong on the portal.
+        """
+        checked = validate_password(new_password)
+        if not checked:
+            raise FieldError("password", "è vuota")
+        client = self.get(client_id)
+        chain = [SecretKind.PASSWORD, *PASSWORD_HISTORY]
+        values = [self.secrets.get(client.id, kind) for kind in chain]
+        shifted = [checked, *values[:-1]]
+        for kind, value in reversed(list(zip(chain, shifted, strict=True))):
+            if value:
+                self.secrets.set(client.id, kind, value)
+        renewed = client.replace(
+            has_password=True,
+            password_changed_on=self._today(),
+            password_expired=False,
+            login_failures=0,
+            account_locked=False,
+        )
+        self.index.put(renewed)
+        log.info("password of client %s renewed", client.id)
+        self._audit("new-password", renewed)
+        self._changed()
+        return renewed
+
+    def restore_previous_password(self, client_id: str) -> Client:
+        """Put back the password that the last renewal replaced."""
+        client = self.get(client_id)
+        chain = [SecretKind.PASSWORD, *PASSWORD_HISTORY]
+        values = [self.secrets.get(client.id, kind) for kind in chain]
+        if not values[1]:
+            raise MissingCredentials(
+                f"{client.name}: nessuna password precedente nel portachiavi"
+            )
+        for kind, value in zip(chain, [*values[1:], None], strict=True):
+            if value:
+                self.secrets.set(client.id, kind, value)
+            else:
+                self.secrets.delete(client.id, kind)
+        self._audit("edit", client, detail="ripristinata la password precedente")
+        log.info("previous password of client %s restored", client.id)
+        self._changed()
+        return client
 
     def import_file(self, path: Path, *, dry_run: bool = False) -> ImportReport:
         report = import_file(
             path, self.index, self.secrets, dry_run=dry_run, today=self._today()
         )
         if not dry_run and (report.imported or report.updated):
+            self._audit(
+                "import",
+                detail=f"{path.name}: {report.imported} importati, "
+                f"{report.updated} aggiornati, {len(report.rejected)} scarti",
+            )
             self._changed()
         return report
 
@@ -398,6 +475,7 @@ class Studio:
             raise
         self._open_uri(uri)
         log.info("email to client %s handed to the mail program", client.id)
+        self._audit("email", client)
         self.mark_used(client.id)
         return EmailResult(uri)
 
@@ -411,7 +489,11 @@ class Studio:
         from trayapp.login.profile import load_profile
 
         client = self.get(client_id)
-        self.check_login_allowed(client)
+        try:
+            self.check_login_allowed(client)
+        except LoginRefused:
+            self._audit("login", client, outcome="rifiutato da trayapp")
+            raise
         profile = load_profile(self.paths.config_dir, self._environ)
         credentials = self.credentials(client.id)
         engine = self._login_engine(profile)
@@ -422,6 +504,7 @@ class Studio:
             credentials, target or profile.default_target, profile=profile
         )
         log.info("login of client %s ended: %s", client.id, result.outcome)
+        self._audit("login", client, outcome=result.outcome.value)
         self._record_login(client.id, result.outcome.value)
         return result
 
@@ -477,6 +560,7 @@ class Studio:
         client = self.get(client_id).replace(login_failures=0, account_locked=False)
         self.index.put(client)
         log.info("client %s unblocked", client.id)
+        self._audit("unblock", client)
         self._changed()
         return client
 
@@ -501,6 +585,8 @@ class Studio:
             self._engine = None
         self.secrets.close()
         self.index.close()
+        if self.audit is not None:
+            self.audit.close()
 
 
 def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:
@@ -518,4 +604,6 @@ def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:
     except SecretStoreError as error:
         log.warning("no usable keyring, secrets unavailable: %s", error)
         secrets = UnavailableSecretStore(str(error))
-    return Studio(index, secrets, paths, environ=environ)
+    return Studio(
+        index, secrets, paths, environ=environ, audit=AuditLog(paths.data_dir)
+    )

@@ -70,6 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     unblock.add_argument("client", metavar="CLIENTE")
 
+    renewal = commands.add_parser(
+        "new-password",
+        help="genera una nuova password valida per il portale e la salva dopo conferma",
+    )
+    renewal.add_argument("client", metavar="CLIENTE")
+    renewal.add_argument(
+        "--length", type=int, default=12, help="lunghezza, da 8 a 15 caratteri (12)"
+    )
+    restore = commands.add_parser(
+        "restore-password", help="rimette la password sostituita dall'ultimo rinnovo"
+    )
+    restore.add_argument("client", metavar="CLIENTE")
+
+    audit = commands.add_parser("audit", help="mostra il registro delle operazioni")
+    audit.add_argument("--client", metavar="CLIENTE", default=None)
+    audit.add_argument("--since", metavar="AAAA-MM-GG", default=None, help="dal giorno")
+    audit.add_argument("--json", action="store_true")
+
     email = commands.add_parser("email", help="nuovo messaggio al cliente")
     email.add_argument("client", metavar="CLIENTE")
 
@@ -297,6 +315,82 @@ def _unblock(args, studio) -> int:
     return EXIT_OK
 
 
+def _new_password(args, studio) -> int:
+    from trayapp.domain.passwords import MAX_LENGTH, MIN_LENGTH, generate_password
+
+    client = studio.resolve(args.client)
+    if not MIN_LENGTH <= args.length <= MAX_LENGTH:
+        _fail(
+            f"--length: la password deve avere da {MIN_LENGTH} a {MAX_LENGTH} caratteri"
+        )
+        return EXIT_USAGE
+    password = generate_password(args.length)
+    # Showing the new password is the point of this command: the user types
+    # it on the portal. It goes to the terminal only, never to the log.
+    print(f"Nuova password per {client.name}: {password}")
+    print(
+        "Impostala sul portale (Profilo utente > Cambia password), poi conferma qui.",
+        file=sys.stderr,
+    )
+    print("L'hai impostata sul portale? [s/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in ("s", "si", "sì", "y", "yes"):
+        print(
+            "Nessuna modifica: la password salvata resta quella di prima.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    studio.renew_password(client.id, password)
+    print(
+        f"Nuova password di {client.name} salvata; la precedente resta nel portachiavi "
+        f"(«trayapp restore-password {client.codice_fiscale}» per tornare indietro).",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _restore_password(args, studio) -> int:
+    client = studio.resolve(args.client)
+    studio.restore_previous_password(client.id)
+    print(f"{client.name}: ripristinata la password precedente.")
+    return EXIT_OK
+
+
+def _audit(args, studio) -> int:
+    from datetime import date
+
+    from trayapp.audit import ACTION_LABELS
+
+    from trayapp.app import ClientNotFound
+
+    client_id = ""
+    if args.client:
+        try:
+            client_id = studio.resolve(args.client).id
+        except ClientNotFound:
+            # A deleted client is no longer in the index but still in the log.
+            client_id = args.client.strip()
+    since = None
+    if args.since:
+        try:
+            since = date.fromisoformat(args.since)
+        except ValueError:
+            _fail(f"--since: «{args.since}» non è una data AAAA-MM-GG")
+            return EXIT_USAGE
+    entries = studio.audit.entries(client_id, since) if studio.audit else []
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False))
+        return EXIT_OK
+    for entry in entries:
+        action = ACTION_LABELS.get(entry["action"], entry["action"])
+        extra = " ".join(part for part in (entry["outcome"], entry["detail"]) if part)
+        print(
+            f"{entry['at']}  {entry['user']}  {action}  "
+            f"{entry['client_name'] or '-'}  {extra}".rstrip()
+        )
+    return EXIT_OK
+
+
 def _email(args, studio) -> int:
     from trayapp.desktop.mailto import MailtoError
     from trayapp.desktop.opener import OpenError
@@ -348,5 +442,8 @@ _HANDLERS = {
     "login": _login,
     "email": _email,
     "unblock": _unblock,
+    "new-password": _new_password,
+    "restore-password": _restore_password,
+    "audit": _audit,
     "set-credentials": _set_credentials,
 }

@@ -11,6 +11,18 @@ class SecretKind(StrEnum):
 
     PASSWORD = "password"
     PIN = "pin"
+    # The passwords replaced by the last renewals, newest first, kept so a
+    # renewal typed wrong on the portal can be undone.
+    PREVIOUS_PASSWORD_1 = "password.previous1"
+    PREVIOUS_PASSWORD_2 = "password.previous2"
+    PREVIOUS_PASSWORD_3 = "password.previous3"
+
+
+PASSWORD_HISTORY = (
+    SecretKind.PREVIOUS_PASSWORD_1,
+    SecretKind.PREVIOUS_PASSWORD_2,
+    SecretKind.PREVIOUS_PASSWORD_3,
+)
 
 
 @dataclass(frozen=True, repr=False)

@@ -133,8 +133,15 @@ class WindowService:
             return {"errors": errors.errors}
         return {"removed": removed}
 
-    def rpc_reveal_secret(self, client_id: str, kind: str) -> str:
-        return self._studio.reveal_secret(client_id, SecretKind(kind))
+    def rpc_reveal_secret(
+        self, client_id: str, kind: str, purpose: str = "reveal"
+    ) -> str:
+        """Return a password or PIN; `purpose` is "reveal" or "copy", for the audit log."""
+        if kind not in (SecretKind.PASSWORD.value, SecretKind.PIN.value):
+            raise RpcError(f"Segreto sconosciuto: {kind}")
+        if purpose not in ("reveal", "copy"):
+            raise RpcError(f"Uso sconosciuto: {purpose}")
+        return self._studio.reveal_secret(client_id, SecretKind(kind), purpose)
 
     def rpc_login(self, client_id: str) -> dict[str, str]:
         return self._login(client_id)
