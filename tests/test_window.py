@@ -1,0 +1,458 @@
+"""The rubrica window, driven on a virtual X screen against a real resident side.
+
+Each test serves the real WindowService (TinyDB index in TRAYAPP_HOME, the
+private gnome-keyring) over the real RpcServer and opens the real window in
+a child process. The `login` passed to the service only records the client
+id and reports success: the browser login has its own tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from PIL import ImageGrab
+from stdnum.it import codicefiscale
+
+from trayapp.domain.client import Client, Kind
+from trayapp.domain.credentials import SecretKind
+from trayapp.ipc import RpcServer
+from trayapp.resident import user_error_types
+from trayapp.window.service import WindowService
+from window_harness import CountingService, FdWatcher, WindowDriver
+
+pytestmark = pytest.mark.desktop
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output"
+MASK = "••••••••"
+LOGIN_MESSAGE = "Accesso eseguito."
+
+
+def codici_fiscali(count: int, surname: str = "RSS", name: str = "MRA") -> list[str]:
+    """Return `count` distinct valid personal codici fiscali."""
+    months = "ABCDEHLMPRST"
+    codes = []
+    for index in range(count):
+        month = months[index // 28 % 12]
+        body = f"{surname}{name}{80 + index // 336:02d}{month}{index % 28 + 1:02d}H501"
+        codes.append(body + codicefiscale.calc_check_digit(body))
+    return codes
+
+
+@pytest.fixture
+def resident(studio):
+    """Serve the window calls of `studio`; yield (server, counting service, logins)."""
+    logins: list[str] = []
+
+    def login(client_id: str) -> dict[str, str]:
+        logins.append(client_id)
+        return {"outcome": "success", "message": LOGIN_MESSAGE}
+
+    counting = CountingService(WindowService(studio, login=login))
+    server = RpcServer(counting.handle, user_errors=user_error_types()).start()
+    yield server, counting, logins
+    server.close()
+
+
+@pytest.fixture
+def open_window(resident, x_display, keyring_daemon):
+    """Return a function that opens the window and waits for its first list."""
+    server, _, _ = resident
+    drivers: list[WindowDriver] = []
+
+    def opener(extra_env: dict[str, str] | None = None) -> WindowDriver:
+        driver = WindowDriver(server.address, server.authkey, extra_env)
+        drivers.append(driver)
+        driver.wait_for(
+            "return window.trayapp && trayapp.listLoads > 0", 30, "the list"
+        )
+        return driver
+
+    yield opener
+    for driver in drivers:
+        driver.close()
+
+
+def set_fields(window: WindowDriver, values: dict[str, str]) -> None:
+    """Type values into the open form, firing the events a user's typing fires."""
+    window.js(
+        f"""
+        const values = {json.dumps(values)};
+        for (const [name, value] of Object.entries(values)) {{
+          const input = document.getElementById("f-" + name);
+          input.value = value;
+          input.dispatchEvent(new Event("input", {{ bubbles: true }}));
+          input.dispatchEvent(new Event("change", {{ bubbles: true }}));
+        }}
+        return true;
+        """
+    )
+
+
+def row_script(name: str, body: str) -> str:
+    """Return a script that finds the row whose name is `name` and runs `body`."""
+    return f"""
+        const row = [...document.querySelectorAll("#spacer .row")].find(
+          (node) => node.querySelector(".name").textContent === {json.dumps(name)});
+        if (!row) return null;
+        {body}
+    """
+
+
+def click(window: WindowDriver, selector: str) -> None:
+    window.js(f"document.querySelector({json.dumps(selector)}).click(); return true;")
+
+
+def screenshot(window: WindowDriver, display: str, name: str) -> Path:
+    """Save the screen once the page has painted and the picture stopped changing."""
+    window.js(
+        "window.__painted = false;"
+        "requestAnimationFrame(() => requestAnimationFrame(() => {"
+        " window.__painted = true; }));"
+        "return true;"
+    )
+    window.wait_for("return window.__painted", what="a paint")
+    deadline = time.monotonic() + 10
+    image = ImageGrab.grab(xdisplay=display)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        again = ImageGrab.grab(xdisplay=display)
+        if again.tobytes() == image.tobytes():
+            break
+        image = again
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / name
+    image.save(path)
+    return path
+
+
+def test_client_lifecycle_through_form(open_window, resident, studio):
+    _, counting, logins = resident
+    window = open_window()
+    cf = codici_fiscali(1, "VRD", "GPP")[0]
+
+    click(window, "#new-client")
+    window.wait_for("return document.getElementById('editor').open", what="the form")
+    set_fields(
+        window,
+        {
+            "cognome": "Verdi",
+            "nome": "Giuseppe",
+            "codice_fiscale": cf,
+            "comune": "Milano",
+            "email": "giuseppe.verdi@example.it",
+            "user_id": cf,
+            "password": "Segreta*2025",
+            "pin": "1234567890",
+        },
+    )
+    click(window, "#save-client")
+    row_text = window.wait_for(
+        row_script("Verdi Giuseppe", "return row.textContent;"), what="the saved row"
+    )
+    assert cf in row_text
+    assert "Persona fisica" in row_text
+    assert window.js("return document.getElementById('editor').open") is False
+    (client,) = studio.clients()
+    assert studio.secrets.get(client.id, SecretKind.PIN) == "1234567890"
+
+    click(window, "#view-02")
+    window.wait_for(row_script("Verdi Giuseppe", "return true;"), what="view 02")
+    loads = window.js("return trayapp.listLoads")
+    click(window, "#refresh")
+    window.wait_for(f"return trayapp.listLoads > {loads}", what="the refresh")
+    assert counting.calls["reveal_secret"] == 0
+    pin_cell = row_script(
+        "Verdi Giuseppe", "return row.querySelector('.col-pin .secret').textContent;"
+    )
+    assert window.js(pin_cell) == MASK
+
+    window.js(
+        row_script(
+            "Verdi Giuseppe",
+            "row.querySelector('.col-pin button').click(); return true;",
+        )
+    )
+    shown = window.wait_for(
+        row_script(
+            "Verdi Giuseppe",
+            "const text = row.querySelector('.col-pin .secret').textContent;"
+            f"return text === {json.dumps(MASK)} ? null : text;",
+        ),
+        what="the revealed PIN",
+    )
+    assert shown == studio.secrets.get(client.id, SecretKind.PIN)
+    assert counting.calls["reveal_secret"] == 1
+
+    window.js(
+        row_script(
+            "Verdi Giuseppe",
+            "row.querySelector('.col-password button:last-child').click(); return true;",
+        )
+    )
+    window.wait_for(
+        "return document.getElementById('status').textContent.includes('copiato')",
+        what="the copy message",
+    )
+    assert window.clipboard() == "Segreta*2025"
+
+    click(window, "#view-01")
+    window.js(
+        row_script(
+            "Verdi Giuseppe",
+            "[...row.querySelectorAll('button')].find((b) => b.textContent === 'LOGIN')"
+            ".click(); return true;",
+        )
+    )
+    status = window.wait_for(
+        "const text = document.getElementById('status').textContent;"
+        f"return text.includes({json.dumps(LOGIN_MESSAGE)}) ? text : null;",
+        what="the login outcome",
+    )
+    assert logins == [client.id]
+    assert "Verdi Giuseppe" in status
+
+    window.js(
+        row_script(
+            "Verdi Giuseppe",
+            "[...row.querySelectorAll('button')].find((b) => b.textContent === 'Modifica')"
+            ".click(); return true;",
+        )
+    )
+    window.wait_for(
+        "return document.getElementById('f-comune').value === 'Milano'",
+        what="the form with the stored comune",
+    )
+    set_fields(window, {"comune": "Torino"})
+    click(window, "#save-client")
+    window.wait_for(
+        row_script(
+            "Verdi Giuseppe",
+            "return row.querySelector('.col-comune').textContent.toUpperCase()"
+            " === 'TORINO';",
+        ),
+        what="the edited comune",
+    )
+    assert studio.get(client.id).comune.upper() == "TORINO"
+    assert studio.secrets.get(client.id, SecretKind.PIN) == "1234567890"
+
+    window.js(
+        row_script(
+            "Verdi Giuseppe",
+            "[...row.querySelectorAll('button')].find((b) => b.textContent === 'Modifica')"
+            ".click(); return true;",
+        )
+    )
+    window.wait_for("return document.getElementById('editor').open", what="the form")
+    click(window, "#delete-client")
+    window.wait_for("return document.getElementById('ask').open", what="the question")
+    click(window, "#ask-choices [data-choice=delete]")
+    window.wait_for(
+        row_script("Verdi Giuseppe", "return false;").replace(
+            "if (!row) return null;", "if (!row) return true;"
+        ),
+        what="the row to go",
+    )
+    assert studio.clients() == []
+    assert studio.secrets.get(client.id, SecretKind.PIN) is None
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) is None
+
+
+def test_form_shows_errors_without_saving(open_window, studio):
+    window = open_window()
+    click(window, "#new-client")
+    window.wait_for("return document.getElementById('editor').open", what="the form")
+    set_fields(window, {"cognome": "Neri", "codice_fiscale": "RSSMRA80A01H501X"})
+    error = window.wait_for(
+        "return document.getElementById('error-codice_fiscale').textContent",
+        what="the codice fiscale error",
+    )
+    assert "controllo" in error
+    click(window, "#save-client")
+    window.wait_for(
+        "return document.getElementById('status').textContent.includes('non è stato salvato')",
+        what="the rejected save",
+    )
+    assert window.js("return document.getElementById('editor').open") is True
+    assert "controllo" in window.js(
+        "return document.getElementById('error-codice_fiscale').textContent"
+    )
+    assert studio.clients() == []
+
+
+def test_hostile_names_render_as_text(open_window, studio):
+    hostile = ["<img src=x onerror=window.__pwned=1>", '"; DROP TABLE clienti; --']
+    for name, cf in zip(hostile, codici_fiscali(2, "BNC", "LRA"), strict=True):
+        studio.save_client(
+            {
+                "kind": "persona_fisica",
+                "cognome": name,
+                "nome": "",
+                "codice_fiscale": cf,
+            }
+        )
+    window = open_window()
+    names = window.js(
+        "return [...document.querySelectorAll('#spacer .row .name')]"
+        ".map((node) => node.textContent);"
+    )
+    stored = sorted(client.name for client in studio.clients())
+    assert sorted(names) == stored
+    for client in studio.clients():
+        assert client.name in names
+    assert any("<img src=x" in name for name in names)
+    assert window.js("return typeof window.__pwned") == "undefined"
+    assert window.js("return document.querySelectorAll('#table img').length") == 0
+
+
+def test_fifty_concurrent_saves_land_in_index(open_window, studio, resident):
+    window = open_window()
+    codes = codici_fiscali(50, "GLL", "NNA")
+    forms = [
+        {
+            "kind": "persona_fisica",
+            "cognome": "Galli",
+            "nome": f"Anna {i}",
+            "codice_fiscale": cf,
+        }
+        for i, cf in enumerate(codes)
+    ]
+    with FdWatcher(window.pid) as watcher:
+        window.js(
+            f"""
+            window.__saves = null;
+            Promise.all({json.dumps(forms)}.map((data) => trayapp.call("save_client", data, null)))
+              .then((answers) => {{ window.__saves = answers; }},
+                    (error) => {{ window.__saves = String(error); }});
+            return true;
+            """
+        )
+        answers = window.wait_for("return window.__saves", 60, "the 50 saves")
+
+        click(window, "#refresh")
+        window.wait_for(
+            "return document.getElementById('status').textContent === '50 clienti in rubrica'",
+            what="the new rows",
+        )
+
+    assert isinstance(answers, list)
+    assert all("client" in answer for answer in answers)
+    assert sorted(client.codice_fiscale for client in studio.clients()) == sorted(codes)
+    index_file = studio.paths.index_file
+    json.loads(index_file.read_text(encoding="utf-8"))
+    assert watcher.samples > 10
+    assert str(index_file) not in watcher.seen
+    assert not any(path.endswith("clients.json") for path in watcher.seen)
+    assert window.imported(["tinydb", "keyring", "trayapp.storage.tinydb_index"]) == []
+
+
+def test_ten_thousand_clients_render_few_rows(open_window, studio):
+    studio.index.put_many(
+        Client(
+            id=f"c{number:05d}",
+            kind=Kind.PERSONA_FISICA,
+            codice_fiscale=f"CLNT{number:012d}",
+            cognome=f"Cliente{number:05d}",
+            nome="Prova",
+        )
+        for number in range(10_000)
+    )
+    window = open_window()
+    assert window.js("return document.querySelectorAll('#spacer .row').length") < 80
+    window.js("document.getElementById('viewport').scrollTop = 200000; return true;")
+    window.wait_for(
+        "return [...document.querySelectorAll('#spacer .row .name')]"
+        ".some((node) => node.textContent > 'Cliente04000');",
+        what="rows further down",
+    )
+    elapsed = window.js(
+        """
+        const search = document.getElementById("search");
+        const start = performance.now();
+        search.value = "cliente09999";
+        search.dispatchEvent(new Event("input", { bubbles: true }));
+        return performance.now() - start;
+        """
+    )
+    assert elapsed < 500
+    assert window.js("return document.querySelectorAll('#spacer .row').length") == 1
+
+
+def seed_screenshot_clients(studio) -> None:
+    company = studio.save_client(
+        {
+            "kind": "societa",
+            "denominazione": "Alfa Costruzioni S.r.l.",
+            "codice_fiscale": "00743110157",
+            "partita_iva": "00743110157",
+            "comune": "Bergamo",
+            "email": "amministrazione@alfacostruzioni.example",
+            "pec": "alfacostruzioni@pec.example",
+        }
+    )
+    codes = codici_fiscali(4, "BNC", "LRA")
+    people = [
+        ("Bianchi", "Laura", "Bergamo", "1234567890", "Segreta*2025"),
+        ("Rossi", "Mario", "Milano", "", ""),
+        ("Esposito", "Nicolò", "Napoli", "0987654321", "Altra+Password1"),
+        ("D'Amico", "Chiara", "Roma", "", ""),
+    ]
+    for (cognome, nome, comune, pin, password), cf in zip(people, codes, strict=True):
+        data = {
+            "kind": "persona_fisica",
+            "cognome": cognome,
+            "nome": nome,
+            "codice_fiscale": cf,
+            "comune": comune,
+            "email": f"{cognome.lower().replace(chr(39), '')}@example.it",
+            "pin": pin,
+            "password": password,
+        }
+        if cognome == "Bianchi":
+            data.update(linked_to=company.id, role="legale rappresentante")
+        studio.save_client(data)
+
+
+def test_screenshots_of_each_view(open_window, studio, x_display):
+    seed_screenshot_clients(studio)
+    window = open_window()
+    window.wait_for(
+        row_script("Bianchi Laura", "return row.classList.contains('linked');"),
+        what="the linked subject under its company",
+    )
+    order = window.js(
+        "return [...document.querySelectorAll('#spacer .row .name')].map((n) => n.textContent);"
+    )
+    assert order.index("Bianchi Laura") == order.index("Alfa Costruzioni S.r.l.") + 1
+    shots = [screenshot(window, x_display, "window-01-anagrafica.png")]
+
+    click(window, "#view-02")
+    missing = window.wait_for(
+        row_script("Rossi Mario", "return row.querySelector('.col-pin').textContent;"),
+        what="view 02",
+    )
+    assert missing == "credenziali mancanti"
+    shots.append(screenshot(window, x_display, "window-02-recapiti.png"))
+
+    click(window, "#view-01")
+    window.js(
+        row_script(
+            "Alfa Costruzioni S.r.l.",
+            "[...row.querySelectorAll('button')].find((b) => b.textContent === 'Modifica')"
+            ".click(); return true;",
+        )
+    )
+    window.wait_for("return document.getElementById('editor').open", what="the form")
+    shots.append(screenshot(window, x_display, "window-form.png"))
+    click(window, "#cancel-form")
+    window.wait_for("return !document.getElementById('editor').open", what="closing")
+
+    window.zoom(1.5)
+    window.wait_for("return window.devicePixelRatio === 1.5", what="the 150 % zoom")
+    shots.append(screenshot(window, x_display, "window-01-anagrafica-150.png"))
+    for shot in shots:
+        assert shot.stat().st_size > 10_000
+    assert os.path.getsize(shots[0]) > 0
