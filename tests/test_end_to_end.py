@@ -21,8 +21,11 @@ import pytest
 
 import xtray
 from desktop_env import find_secrets, trayapp_env
-from trayapp.app import recent_client_ids
+from trayapp.app import Studio, recent_client_ids
 from trayapp.domain.client import Client
+from trayapp.paths import resolve_paths
+from trayapp.resident import TrayActions
+from trayapp.secretstore.base import UnavailableSecretStore
 from trayapp.storage.tinydb_index import TinyDBClientIndex
 from trayapp.tray.menu import build_menu
 
@@ -64,12 +67,21 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 def menu_model(home: Path) -> list:
-    index = TinyDBClientIndex(home / "data" / "clients.json")
+    """Build the menu the tray shows, from the index the tray process writes."""
+    paths = resolve_paths({"TRAYAPP_HOME": str(home)})
+    index = TinyDBClientIndex(paths.index_file)
+    studio = Studio(index, UnavailableSecretStore("read-only view"), paths)
     try:
-        clients: list[Client] = index.all()
+        clients: list[Client] = studio.clients()
+        actions = TrayActions(studio, notify=lambda *_: None, open_window=lambda: None)
+        return build_menu(
+            clients,
+            recent_client_ids(clients),
+            window_available=True,
+            expiring=actions.expiring(),
+        )
     finally:
         index.close()
-    return build_menu(clients, recent_client_ids(clients), window_available=True)
 
 
 @pytest.mark.desktop
@@ -132,7 +144,8 @@ def test_tray_login_and_email_on_imported_list(
 
         # The login put the client among the recent ones at the top of the menu.
         entries = menu_model(home)
-        assert entries[1].text == CLIENT_NAME
+        assert entries[0].text.startswith("Password in scadenza (")
+        assert entries[3].text == CLIENT_NAME
         xtray.screenshot(tray_host, OUTPUT / "before-email.png")
         xtray.open_menu_path(tray_host, [CLIENT_NAME, "Invia email"], entries)
         received = wait_for(

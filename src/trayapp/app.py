@@ -442,6 +442,9 @@ class Studio:
             self._changed()
         return report
 
+    def today(self) -> date:
+        return self._today()
+
     def password_status(self, client: Client) -> tuple[PasswordStatus, int | None]:
         return password_status(
             client.password_changed_on,

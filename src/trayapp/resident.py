@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from trayapp.app import LoginRefused, MissingCredentials, Studio
 from trayapp.domain.client import Client
+from trayapp.domain.expiry import PasswordStatus
 
 log = logging.getLogger(__name__)
+
+EXPIRY_NOTICE_FILE = "expiry-notice.txt"
+# The tray checks the expiry dates again this often, so a password that
+# crosses a boundary overnight shows without a restart.
+EXPIRY_CHECK_SECONDS = 3600
+
+
+def expiry_text(days_left: int | None) -> str:
+    """Return the Italian state of a password from its days left."""
+    if days_left is None or days_left < 0:
+        return "scaduta"
+    if days_left == 0:
+        return "scade oggi"
+    if days_left == 1:
+        return "scade domani"
+    return f"scade tra {days_left} giorni"
 
 
 class TrayActions:
@@ -31,6 +49,38 @@ class TrayActions:
 
     def clients(self) -> list[Client]:
         return self._studio.clients()
+
+    def expiring(self) -> list[tuple[str, str]]:
+        """Return (client id, state) of passwords expiring or expired, soonest first."""
+        found = []
+        for client in self._studio.clients():
+            if not client.has_password:
+                continue
+            status, days_left = self._studio.password_status(client)
+            if status in (PasswordStatus.EXPIRING, PasswordStatus.EXPIRED):
+                found.append(
+                    (days_left if days_left is not None else -(10**6), client.id)
+                )
+        found.sort()
+        return [(client_id, expiry_text(days_left)) for days_left, client_id in found]
+
+    def notify_expiring_once_a_day(self) -> None:
+        """Tell the user how many passwords need renewing, at most once a day."""
+        count = len(self.expiring())
+        if not count:
+            return
+        marker = self._studio.paths.data_dir / EXPIRY_NOTICE_FILE
+        today = self._studio.today().isoformat()
+        try:
+            if marker.read_text(encoding="utf-8").strip() == today:
+                return
+        except FileNotFoundError:
+            pass
+        marker.write_text(today, encoding="utf-8")
+        self._notify(
+            "Password in scadenza",
+            f"{count} password da rinnovare: le trovi nel menu «Password in scadenza».",
+        )
 
     def recent_ids(self) -> list[str]:
         return self._studio.recent_ids()
@@ -83,6 +133,7 @@ class TrayActions:
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Return the exceptions whose message is written for the user, in Italian."""
     from trayapp.app import AmbiguousClient, ClientNotFound
+    from trayapp.config import ConfigError
     from trayapp.desktop.mailto import MailtoError
     from trayapp.desktop.opener import OpenError
     from trayapp.domain.validation import FieldError
@@ -90,8 +141,6 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     from trayapp.login.profile import ProfileError
     from trayapp.secretstore.base import SecretStoreError
     from trayapp.storage.base import IndexStorageError
-
-    from trayapp.config import ConfigError
 
     return (
         ConfigError,
@@ -154,6 +203,13 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
         log.info("tray started with %d clients", len(studio.clients()))
         if open_window:
             window.open()
+        ticker = threading.Thread(
+            target=_expiry_ticker,
+            args=(tray, actions),
+            name="expiry-check",
+            daemon=True,
+        )
+        ticker.start()
         try:
             tray.run()
         except TrayUnavailableError as error:
@@ -166,3 +222,16 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
         instance.withdraw(studio.paths.data_dir)
         window.close()
         server.close()
+
+
+def _expiry_ticker(tray, actions: TrayActions) -> None:
+    """Notify once a day about expiring passwords and refresh the menu's section."""
+    # Give the icon time to appear before the first notification.
+    time.sleep(5)
+    while True:
+        try:
+            actions.notify_expiring_once_a_day()
+            tray.refresh()
+        except Exception:
+            log.exception("checking password expiry failed")
+        time.sleep(EXPIRY_CHECK_SECONDS)

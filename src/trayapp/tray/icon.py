@@ -150,6 +150,27 @@ def _set_program_name() -> None:
     GLib.set_application_name(PROGRAM_NAME)
 
 
+def badge_icon(image: Image.Image) -> Image.Image:
+    """Return the icon with a red dot in the lower right corner, the expiry mark."""
+    from PIL import ImageDraw
+
+    badged = image.convert("RGBA").copy()
+    size = min(badged.size)
+    radius = size * 0.22
+    centre_x, centre_y = (
+        badged.width - radius - size * 0.02,
+        badged.height - radius - size * 0.02,
+    )
+    draw = ImageDraw.Draw(badged)
+    draw.ellipse(
+        [centre_x - radius, centre_y - radius, centre_x + radius, centre_y + radius],
+        fill=(214, 40, 40, 255),
+        outline=(255, 255, 255, 255),
+        width=max(1, round(size * 0.03)),
+    )
+    return badged
+
+
 def tooltip_text(title: str) -> str:
     """Return `title` cut to 127 characters, the longest tooltip Windows shows."""
     if len(title) <= TOOLTIP_MAX_CHARS:
@@ -169,6 +190,8 @@ class TrayApp:
     ) -> None:
         self._actions = actions
         self._image = icon_image
+        self._badged_image = badge_icon(icon_image)
+        self._expiring_count = 0
         self._title = tooltip_text(title)
         self._lock = threading.Lock()
         self._entries: list[MenuEntry] = []
@@ -190,7 +213,7 @@ class TrayApp:
                 return
             self._icon = pystray.Icon(
                 "trayapp",
-                icon=self._image,
+                icon=self._current_image(),
                 title=self._title,
                 menu=pystray.Menu(self._pystray_items),
             )
@@ -217,6 +240,7 @@ class TrayApp:
             # The GTK backends queue the rebuild on the GTK main loop.
             # NOTE: GTK widgets for every client are rebuilt there, and pystray
             # also rebuilds after each menu click; not timed with 2,000 clients.
+            icon.icon = self._current_image()
             icon.update_menu()
 
     def notify(self, title: str, message: str) -> None:
@@ -246,14 +270,21 @@ class TrayApp:
         if icon is not None:
             icon.stop()
 
+    def _current_image(self) -> Image.Image:
+        return self._badged_image if self._expiring_count else self._image
+
     def _rebuild_entries(self) -> None:
+        expiring_source = getattr(self._actions, "expiring", None)
+        expiring = list(expiring_source()) if callable(expiring_source) else []
         entries = build_menu(
             self._actions.clients(),
             self._actions.recent_ids(),
             window_available=callable(getattr(self._actions, "open_window", None)),
+            expiring=expiring,
         )
         with self._lock:
             self._entries = entries
+            self._expiring_count = len(expiring)
 
     def _pystray_items(self) -> Sequence[Any]:
         """Return the pystray items for the current entries (called by pystray)."""

@@ -25,6 +25,7 @@ NO_EMAIL_SUFFIX = "email mancante"
 RECENT_LABEL = "Recenti"
 NO_CLIENTS_LABEL = "Nessun cliente in rubrica"
 OPEN_WINDOW_LABEL = "Apri rubrica"
+EXPIRING_LABEL = "Password in scadenza"
 QUIT_LABEL = "Esci"
 
 Action = tuple[str, ...]
@@ -79,13 +80,21 @@ def build_menu(
     recent_ids: Sequence[str],
     *,
     window_available: bool,
+    expiring: Sequence[tuple[str, str]] = (),
 ) -> list[MenuEntry]:
-    """Build the tray menu entries for `clients`, most recent first when grouped."""
+    """Build the tray menu entries for `clients`, most recent first when grouped.
+
+    `expiring` lists (client id, state text such as "scade tra 5 giorni") of
+    the passwords expiring or expired; they get a submenu of their own first.
+    """
     folded = {client.id: fold(client.name) for client in clients}
     ordered = sorted(clients, key=lambda client: (folded[client.id], client.id))
     labels = _client_labels(ordered, folded)
 
     entries: list[MenuEntry] = []
+    if expiring:
+        entries.append(_expiring_submenu(clients, expiring, labels))
+        entries.append(SEPARATOR)
     if not ordered:
         entries.append(MenuEntry(NO_CLIENTS_LABEL, enabled=False))
     elif len(ordered) <= FLAT_MENU_MAX_CLIENTS:
@@ -99,6 +108,21 @@ def build_menu(
         entries.append(MenuEntry(OPEN_WINDOW_LABEL, action=("open_window",)))
     entries.append(MenuEntry(QUIT_LABEL, action=("quit",)))
     return entries
+
+
+def _expiring_submenu(
+    clients: Sequence[Client],
+    expiring: Sequence[tuple[str, str]],
+    labels: dict[str, str],
+) -> MenuEntry:
+    by_id = {client.id: client for client in clients}
+    children = []
+    for client_id, state in expiring:
+        client = by_id.get(client_id)
+        if client is not None:
+            entry = _client_entry(client, f"{labels[client_id]} — {state}")
+            children.append(entry)
+    return MenuEntry(f"{EXPIRING_LABEL} ({len(children)})", children=tuple(children))
 
 
 def _client_labels(ordered: Sequence[Client], folded: dict[str, str]) -> dict[str, str]:
