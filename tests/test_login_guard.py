@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+
 from desktop_env import trayapp_env
 
 pytestmark = pytest.mark.desktop

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from desktop_env import find_secrets
 
+from desktop_env import find_secrets
 from trayapp.domain.credentials import SecretKind
 from trayapp.domain.passwords import (
     DIGITS,

@@ -359,9 +359,8 @@ def _restore_password(args, studio) -> int:
 def _audit(args, studio) -> int:
     from datetime import date
 
-    from trayapp.audit import ACTION_LABELS
-
     from trayapp.app import ClientNotFound
+    from trayapp.audit import ACTION_LABELS
 
     client_id = ""
     if args.client:
