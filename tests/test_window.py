@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -456,3 +457,59 @@ def test_screenshots_of_each_view(open_window, studio, x_display):
     for shot in shots:
         assert shot.stat().st_size > 10_000
     assert os.path.getsize(shots[0]) > 0
+
+
+def test_resident_events_reach_window(open_window, resident, studio):
+    _, counting, _ = resident
+    window = open_window()
+    loads = window.js("return trayapp.listLoads")
+    assert window.js("return document.getElementById('changed-hint').hidden") is True
+
+    counting.service.post_event("changed")
+    window.wait_for(
+        "return !document.getElementById('changed-hint').hidden", what="the hint"
+    )
+    assert window.js("return trayapp.listLoads") == loads
+
+    counting.service.post_event("focus")
+    click(window, "#refresh")
+    window.wait_for(f"return trayapp.listLoads > {loads}", what="the refresh")
+    assert window.js("return document.getElementById('changed-hint').hidden") is True
+
+
+def test_unsaved_form_asks_before_closing(open_window, x_display):
+    window = open_window()
+    click(window, "#new-client")
+    window.wait_for("return document.getElementById('editor').open", what="the form")
+    set_fields(window, {"cognome": "Neri"})
+    window.request_close()
+
+    def dialogs() -> list[str]:
+        found = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", "trayapp"],
+            env=dict(os.environ, DISPLAY=x_display),
+            capture_output=True,
+            text=True,
+        )
+        return found.stdout.split()
+
+    deadline = time.monotonic() + 15
+    while len(dialogs()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(dialogs()) >= 2
+    assert window.process.poll() is None
+
+    subprocess.run(
+        ["xdotool", "key", "Escape"],
+        env=dict(os.environ, DISPLAY=x_display),
+        check=True,
+    )
+    assert window.wait_for("return document.getElementById('editor').open")
+    assert window.process.poll() is None
+
+    click(window, "#cancel-form")
+    window.wait_for("return document.getElementById('ask').open", what="the question")
+    click(window, "#ask-choices [data-choice=discard]")
+    window.wait_for("return !document.getElementById('editor').open", what="closing")
+    window.request_close()
+    assert window.process.wait(15) == 0

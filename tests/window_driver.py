@@ -85,7 +85,6 @@ def serve_commands(window: Any, gui: GuiThread) -> None:
             elif "close" in command:
                 answer({"result": True})
                 window.destroy()
-                return
         except Exception as error:
             answer({"error": f"{type(error).__name__}: {error}"})
 

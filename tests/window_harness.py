@@ -118,6 +118,10 @@ class WindowDriver:
     def clipboard(self) -> str:
         return self._send({"clipboard": True})
 
+    def request_close(self) -> None:
+        """Close the window as its close button would, without waiting for the end."""
+        self._send({"close": True})
+
     def zoom(self, factor: float) -> None:
         self._send({"zoom": factor})
 
