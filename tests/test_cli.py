@@ -13,7 +13,7 @@ import pytest
 from desktop_env import find_secrets, register_mailto_handler
 from trayapp.domain.credentials import SecretKind
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "data"
 HEADER = "Tipo;Ragione sociale;Cognome;Nome;Codice fiscale;Partita IVA;Email\n"
 
 

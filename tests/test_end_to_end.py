@@ -29,7 +29,7 @@ from trayapp.secretstore.base import UnavailableSecretStore
 from trayapp.storage.tinydb_index import TinyDBClientIndex
 from trayapp.tray.menu import build_menu
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "data"
 OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
 CLIENT_NAME = "LOMBARDI ALESSIA"
 

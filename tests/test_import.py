@@ -12,7 +12,7 @@ from trayapp.domain.client import Kind
 from trayapp.domain.credentials import SecretKind
 from trayapp.importing.readers import ImportFileError
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "data"
 SAMPLE_CSV = SAMPLES / "clienti-excel.csv"
 SAMPLE_XLSX = SAMPLES / "clienti.xlsx"
 

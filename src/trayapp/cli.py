@@ -125,8 +125,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     if command == "paths":
         return _paths(args, paths)
-    if command in ("tray", "rubrica") and _hand_over_to_running_instance(paths):
-        return EXIT_OK
+    from trayapp import instance
+
+    lock = None
+    channel = None
+    if command in ("tray", "rubrica"):
+        if _hand_over_to_running_instance(paths):
+            return EXIT_OK
+        lock = instance.acquire_lock(paths.data_dir)
+        if lock is None:
+            # Another start holds the lock but has not published its channel yet.
+            if _wait_for_instance(paths):
+                return EXIT_OK
+            _fail("un'altra istanza di trayapp si sta avviando: riprova tra poco")
+            return EXIT_FAILED
+    elif command in WRITE_COMMANDS:
+        lock, channel = _writer_access(paths)
+        if lock is None and channel is None:
+            _fail(
+                "un'altra istanza di trayapp sta modificando i dati da più di "
+                f"{INSTANCE_WAIT_SECONDS} secondi: riprova quando ha finito"
+            )
+            return EXIT_FAILED
 
     from trayapp.app import (
         AmbiguousClient,
@@ -137,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from trayapp.config import ConfigError
     from trayapp.importing.readers import ImportFileError
+    from trayapp.ipc import RpcError
     from trayapp.secretstore.base import SecretStoreError
     from trayapp.storage.base import IndexStorageError
 
@@ -145,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     except (SecretStoreError, IndexStorageError, ConfigError) as error:
         _fail(str(error))
         return EXIT_FAILED
+    if channel is not None:
+        from trayapp.remote import RemoteStudio
+
+        studio = RemoteStudio(studio, channel)  # type: ignore[assignment]
     try:
         handler = _HANDLERS[command]
         return handler(args, studio)
@@ -177,8 +202,61 @@ def main(argv: list[str] | None = None) -> int:
         # The reader of our output (head, less) went away: nothing to report.
         sys.stderr.close()
         return EXIT_OK
+    except RpcError as error:
+        _fail(error.message)
+        return EXIT_FAILED
     finally:
         studio.close()
+        if lock is not None:
+            lock.release()
+
+
+# Commands that change the index or the keyring. While a tray runs they go
+# through it, so there is only ever one writer.
+WRITE_COMMANDS = (
+    "import",
+    "set-credentials",
+    "unblock",
+    "new-password",
+    "restore-password",
+    "login",
+    "email",
+)
+INSTANCE_WAIT_SECONDS = 15
+
+
+def _writer_access(paths):
+    """Return (lock, None) to write here, (None, channel) to write through the tray.
+
+    Another command that holds the lock is waited for; (None, None) means it
+    still held the lock after INSTANCE_WAIT_SECONDS.
+    """
+    import time
+
+    from trayapp import instance
+
+    deadline = time.monotonic() + INSTANCE_WAIT_SECONDS
+    while True:
+        lock = instance.acquire_lock(paths.data_dir)
+        if lock is not None:
+            return lock, None
+        channel = instance.connect(paths.data_dir)
+        if channel is not None:
+            return None, channel
+        if time.monotonic() > deadline:
+            return None, None
+        time.sleep(0.2)
+
+
+def _wait_for_instance(paths) -> bool:
+    import time
+
+    deadline = time.monotonic() + INSTANCE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if _hand_over_to_running_instance(paths):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def _hand_over_to_running_instance(paths) -> bool:

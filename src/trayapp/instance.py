@@ -1,9 +1,10 @@
-"""Find the running resident instance, so a second start hands over to it.
+"""One resident instance per data folder, and the way to reach it.
 
-The resident process writes its channel's address and key to a file only
-its user can read, in the data folder, and removes it on exit. A file left
-by a crash names a process that is gone or a socket nobody accepts on; it
-is then ignored and replaced.
+The resident process holds an exclusive lock on instance.lock for its whole
+life; the operating system drops the lock when the process ends, even in a
+crash, so a stale lock never blocks the next start. It also writes its
+channel's address and key to instance.json, readable by its user only, so a
+second `trayapp` or a command that changes data can hand over to it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,39 @@ from trayapp.ipc import RpcClient
 log = logging.getLogger(__name__)
 
 INSTANCE_FILE = "instance.json"
+LOCK_FILE = "instance.lock"
+
+
+class InstanceLock:
+    """The held lock of the running resident instance; `release()` frees it."""
+
+    def __init__(self, handle) -> None:
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def acquire_lock(data_dir: Path) -> InstanceLock | None:
+    """Take the instance lock without waiting; None when another process holds it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(data_dir / LOCK_FILE, "a+b")  # noqa: SIM115 - kept open while held
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return InstanceLock(handle)
 
 
 def instance_file(data_dir: Path) -> Path:

@@ -6,7 +6,7 @@ import logging
 import logging.handlers
 from pathlib import Path
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 MAX_LOG_BYTES = 1_000_000
 KEPT_LOG_FILES = 5
 

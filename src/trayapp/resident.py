@@ -167,6 +167,7 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
     from trayapp import instance
     from trayapp.artwork import load_icon
     from trayapp.ipc import RpcServer
+    from trayapp.remote import ResidentCommands
     from trayapp.tray.icon import TrayApp, TrayUnavailableError
     from trayapp.window.process import WindowProcess
     from trayapp.window.service import WindowService
@@ -183,7 +184,10 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
 
     actions = TrayActions(studio, notify, show_window)
     service = WindowService(
-        studio, login=actions.login_outcome, open_window=show_window
+        studio,
+        login=actions.login_outcome,
+        open_window=show_window,
+        extra=ResidentCommands(studio, actions.login_outcome),
     )
     server = RpcServer(service.handle, user_errors=user_error_types()).start()
     window = WindowProcess(

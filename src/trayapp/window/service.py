@@ -60,15 +60,20 @@ class WindowService:
         studio: Studio,
         login: Callable[[str], dict[str, str]],
         open_window: Callable[[], None] | None = None,
+        extra: object | None = None,
     ) -> None:
         self._studio = studio
         self._login = login
         self._open_window = open_window
+        # Another object whose rpc_* methods are served too (the command line's).
+        self._extra = extra
         self._events: list[str] = []
         self._events_changed = threading.Condition()
 
     def handle(self, method: str, params: dict[str, Any]) -> Any:
         function = getattr(self, f"rpc_{method}", None)
+        if function is None and self._extra is not None:
+            function = getattr(self._extra, f"rpc_{method}", None)
         if function is None:
             raise RpcError(f"Comando sconosciuto: {method}")
         return function(**params)

@@ -1,0 +1,131 @@
+"""Commands that change data, sent to the running resident instance.
+
+While the tray runs it is the only writer of the index and the keyring, so
+the command line hands every change to it through the instance channel.
+`ResidentCommands` serves those calls in the resident process;
+`RemoteStudio` is the command line's side, with the same method names as
+the Studio methods it replaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trayapp.app import Studio
+from trayapp.domain.client import Client
+from trayapp.importing.rows import Rejection
+from trayapp.importing.service import ImportReport
+from trayapp.ipc import RpcClient
+
+
+class ResidentCommands:
+    """The command line's calls, served by the resident process."""
+
+    def __init__(self, studio: Studio, login) -> None:
+        self._studio = studio
+        self._login = login
+
+    def rpc_import_file(self, path: str, dry_run: bool = False) -> dict[str, Any]:
+        return self._studio.import_file(Path(path), dry_run=dry_run).as_dict()
+
+    def rpc_set_credentials(
+        self,
+        client_id: str,
+        password: str | None = None,
+        pin: str | None = None,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        client = self._studio.set_credentials(
+            client_id, password=password, pin=pin, user_id=user_id
+        )
+        return client.to_record()
+
+    def rpc_unblock(self, client_id: str) -> dict[str, Any]:
+        return self._studio.unblock(client_id).to_record()
+
+    def rpc_renew_password(self, client_id: str, password: str) -> dict[str, Any]:
+        return self._studio.renew_password(client_id, password).to_record()
+
+    def rpc_restore_password(self, client_id: str) -> dict[str, Any]:
+        return self._studio.restore_previous_password(client_id).to_record()
+
+    def rpc_cli_login(
+        self, client_id: str, target: str | None = None
+    ) -> dict[str, Any]:
+        result = self._studio.login(client_id, target)
+        return {
+            "outcome": result.outcome.value,
+            "message": result.message,
+            "ok": result.ok,
+        }
+
+    def rpc_cli_email(self, client_id: str) -> str:
+        return self._studio.send_email(client_id).uri
+
+
+@dataclass(frozen=True)
+class RemoteLoginResult:
+    outcome: str
+    message: str
+    ok: bool
+
+
+class RemoteStudio:
+    """The local Studio for reading, with every change sent to the resident process."""
+
+    def __init__(self, local: Studio, channel: RpcClient) -> None:
+        self._local = local
+        self._channel = channel
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._local, name)
+
+    def import_file(self, path: Path, *, dry_run: bool = False) -> ImportReport:
+        data = self._channel.call(
+            "import_file", path=str(path.resolve()), dry_run=dry_run
+        )
+        report = ImportReport(
+            imported=data["imported"],
+            updated=data["updated"],
+            unchanged=data["unchanged"],
+            repaired=data["repaired"],
+            rejected=[Rejection(**item) for item in data["rejected"]],
+            repairs=data["repairs"],
+            dry_run=data["dry_run"],
+        )
+        return report
+
+    def set_credentials(self, client_id: str, **values: str | None) -> Client:
+        return Client.from_record(
+            self._channel.call("set_credentials", client_id=client_id, **values)
+        )
+
+    def unblock(self, client_id: str) -> Client:
+        return Client.from_record(self._channel.call("unblock", client_id=client_id))
+
+    def renew_password(self, client_id: str, new_password: str) -> Client:
+        record = self._channel.call(
+            "renew_password", client_id=client_id, password=new_password
+        )
+        return Client.from_record(record)
+
+    def restore_previous_password(self, client_id: str) -> Client:
+        return Client.from_record(
+            self._channel.call("restore_password", client_id=client_id)
+        )
+
+    def login(self, client_id: str, target: str | None = None) -> RemoteLoginResult:
+        data = self._channel.call("cli_login", client_id=client_id, target=target)
+        return RemoteLoginResult(**data)
+
+    def send_email(self, client_id: str) -> str:
+        return self._channel.call("cli_email", client_id=client_id)
+
+    def wait_for_browser(self) -> None:
+        """The browser belongs to the resident process and stays open with it."""
+
+    def close(self) -> None:
+        self._channel.close()
+        self._local.close()

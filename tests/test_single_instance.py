@@ -1,0 +1,111 @@
+"""One writer at a time: concurrent commands and a second start of the tray."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_env import trayapp_env
+
+SAMPLES = Path(__file__).resolve().parent / "data"
+
+
+def start(env, *args) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "trayapp", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.PIPE,
+    )
+
+
+def test_concurrent_imports_add_each_client_once(tmp_path, short_tmp, keyring_daemon):
+    env, _ = trayapp_env(
+        tmp_path, home=tmp_path / "home", temporary=short_tmp, keyring=keyring_daemon
+    )
+    first = start(env, "import", str(SAMPLES / "clienti.xlsx"))
+    time.sleep(0.5)
+    second = start(env, "import", str(SAMPLES / "clienti-excel.csv"))
+    outputs = [process.communicate(timeout=300) for process in (first, second)]
+
+    assert [process.returncode for process in (first, second)] == [0, 0], outputs
+    listed = subprocess.run(
+        [sys.executable, "-m", "trayapp", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    clients = json.loads(listed.stdout)
+    assert len(clients) == 300
+    assert len({client["codice_fiscale"] for client in clients}) == 300
+
+
+@pytest.mark.desktop
+def test_second_start_hands_over_and_cli_writes_go_through_tray(
+    tmp_path, short_tmp, keyring_daemon, tray_host
+):
+    home = tmp_path / "home"
+    env, _ = trayapp_env(
+        tmp_path,
+        home=home,
+        temporary=short_tmp,
+        keyring=keyring_daemon,
+        display=tray_host,
+    )
+    data = tmp_path / "uno.csv"
+    data.write_text(
+        "Cognome;Nome;Codice fiscale\nROSSI;ANNA;DNNLSS63C58G224U\n", encoding="utf-8"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "trayapp", "import", str(data)], env=env, timeout=60
+        ).returncode
+        == 0
+    )
+    first = start(env)
+    second = start(env)
+    try:
+        second_out, second_err = second.communicate(timeout=60)
+        deadline = time.monotonic() + 30
+        while not (home / "data" / "instance.json").exists():
+            assert time.monotonic() < deadline, "the tray never published its channel"
+            time.sleep(0.2)
+
+        stored = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "trayapp",
+                "set-credentials",
+                "DNNLSS63C58G224U",
+                "--stdin",
+            ],
+            env=env,
+            input="Segreta1!\n1234567890\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert first.poll() is None
+        assert second.returncode == 0, second_err
+        assert "trayapp è già in esecuzione: aperta la rubrica." in second_err
+        assert stored.returncode == 0, stored.stderr
+        log_lines = (
+            (home / "logs" / "trayapp.log").read_text(encoding="utf-8").splitlines()
+        )
+        updates = [line for line in log_lines if "credentials of client" in line]
+        assert len(updates) == 1
+        assert f" {first.pid} INFO " in updates[0]
+        started = [line for line in log_lines if "tray started" in line]
+        assert len(started) == 1
+    finally:
+        first.terminate()
+        first.communicate(timeout=30)
