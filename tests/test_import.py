@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -327,3 +328,45 @@ def test_cli_import_json_output(trayapp_home, keyring_daemon):
     assert report["rejected"] == []
     assert report["repaired"] >= 20
     assert {"imported", "updated", "repaired", "rejected"} <= set(report)
+
+
+def test_reimport_of_older_list_keeps_newer_password(studio, tmp_path):
+    header = [
+        "Cognome",
+        "Nome",
+        "Codice fiscale",
+        "Password",
+        "PIN",
+        "Data cambio password",
+    ]
+    old_row = [
+        "NERI",
+        "EVA",
+        "CRSFNC69R53B157Y",
+        "Vecchia1!",
+        "1234567890",
+        "01/03/2026",
+    ]
+    older = write_csv(tmp_path / "vecchio.csv", [header, old_row])
+    studio.import_file(older)
+    (client,) = studio.clients()
+    studio.set_credentials(client.id, password="Nuova2!xy")
+
+    report = studio.import_file(older)
+
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Nuova2!xy"
+    assert studio.get(client.id).password_changed_on == date.today()
+    assert report.updated == 0
+    assert [(w.row, w.field) for w in report.warnings] == [(2, "password")]
+    assert "tenuto quello salvato" in report.warnings[0].reason
+
+    newer_row = [
+        "NERI",
+        "EVA",
+        "CRSFNC69R53B157Y",
+        "Recente3!z",
+        "1234567890",
+        "31/12/2099",
+    ]
+    studio.import_file(write_csv(tmp_path / "nuovo.csv", [header, newer_row]))
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Recente3!z"

@@ -40,14 +40,17 @@ def test_goto_is_url_encoded(tmp_path: Path) -> None:
 def test_override_replaces_key_by_key(tmp_path: Path) -> None:
     override = {
         "password_selectors": ["#pwd-new"],
-        "targets": {"cassetto": "https://cassetto.example.invalid/Nuovo/home"},
+        "targets": {"cassetto": "https://cassetto.agenziaentrate.gov.it/Nuovo/home"},
     }
     (tmp_path / "login-profile.json").write_text(json.dumps(override), "utf-8")
 
     profile = load_profile(tmp_path, NO_ORIGIN)
 
     assert profile.password_selectors == ("#pwd-new",)
-    assert profile.targets["cassetto"] == "https://cassetto.example.invalid/Nuovo/home"
+    assert (
+        profile.targets["cassetto"]
+        == "https://cassetto.agenziaentrate.gov.it/Nuovo/home"
+    )
     assert "fatture" in profile.targets
     assert profile.user_selectors == ("#username-fo-ent",)
     assert profile.override_path == tmp_path / "login-profile.json"
@@ -112,3 +115,36 @@ def test_profile_import_skips_playwright() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert output.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ({"login_url": "https://phish.example.invalid/Login?goto={goto}"}, "login_url"),
+        (
+            {"login_url": "http://iampe.agenziaentrate.gov.it/Login?goto={goto}"},
+            "login_url",
+        ),
+        (
+            {"targets": {"cassetto": "https://agenziaentrate.gov.it.evil.invalid/"}},
+            "targets.cassetto",
+        ),
+    ],
+)
+def test_override_cannot_send_credentials_elsewhere(
+    tmp_path: Path, override, key
+) -> None:
+    (tmp_path / "login-profile.json").write_text(json.dumps(override), "utf-8")
+    with pytest.raises(ProfileError) as caught:
+        load_profile(tmp_path, NO_ORIGIN)
+    assert key in str(caught.value)
+    assert "un indirizzo https di agenziaentrate.gov.it" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://192.168.1.10:8080", "https://example.invalid"]
+)
+def test_origin_must_be_this_machine(tmp_path: Path, origin: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile(tmp_path, {"TRAYAPP_PORTAL_ORIGIN": origin})
+    assert "solo un portale su questo computer" in str(caught.value)

@@ -31,6 +31,7 @@ from trayapp.domain.validation import (
     normalize_partita_iva,
     normalize_pin,
     normalize_user_id,
+    shown,
     validate_password,
 )
 from trayapp.editing import FormErrors, check_form
@@ -60,6 +61,11 @@ def recent_client_ids(clients: list[Client], limit: int = RECENT_CLIENTS) -> lis
     return [client.id for client in used[:limit]]
 
 
+def _words_match(words: list[str], name: str) -> bool:
+    name_words = fold_name(name).split()
+    return all(any(part.startswith(word) for part in name_words) for word in words)
+
+
 class ClientNotFound(LookupError):
     """No client matches what the user typed; the message is Italian."""
 
@@ -70,7 +76,7 @@ class AmbiguousClient(LookupError):
     def __init__(self, query: str, matches: list[Client]) -> None:
         self.matches = matches
         super().__init__(
-            f"«{query}» corrisponde a {len(matches)} clienti: indica il codice fiscale, "
+            f"«{shown(query)}» corrisponde a {len(matches)} clienti: indica il codice fiscale, "
             "la partita IVA o l'id"
         )
 
@@ -148,6 +154,10 @@ class Studio:
     def resolve(self, query: str) -> Client:
         """Find one client by id, codice fiscale, partita IVA or name."""
         text = query.strip()
+        if not text:
+            raise ClientNotFound(
+                "Indica un cliente: codice fiscale, partita IVA, id o nome"
+            )
         clients = self.index.all()
         for client in clients:
             if client.id == text:
@@ -166,16 +176,17 @@ class Studio:
             if len(matches) > 1:
                 raise AmbiguousClient(text, matches)
         folded = fold_name(text)
+        words = folded.split()
         exact = [c for c in clients if fold_name(c.name) == folded]
-        matches = exact or [
-            c for c in clients if folded and folded in fold_name(c.name)
-        ]
+        # Every typed word starts a word of the name, in any order: "mario ross"
+        # finds ROSSI MARIO.
+        matches = exact or [c for c in clients if _words_match(words, c.name)]
         if len(matches) == 1:
             return matches[0]
         if matches:
             raise AmbiguousClient(text, matches)
         raise ClientNotFound(
-            f"Nessun cliente corrisponde a «{text}» (cerca per codice fiscale, "
+            f"Nessun cliente corrisponde a «{shown(text)}» (cerca per codice fiscale, "
             "partita IVA, id o nome)"
         )
 
@@ -599,7 +610,7 @@ def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:
 
     paths = resolve_paths(environ)
     for folder in (paths.data_dir, paths.config_dir, paths.log_dir):
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     index = TinyDBClientIndex(paths.index_file)
     secrets: SecretStore
     try:

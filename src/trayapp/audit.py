@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp.domain.client import Client
+from trayapp.logs import restrict_to_owner
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class AuditLog:
             self.path, maxBytes=max_bytes, backupCount=kept, encoding="utf-8"
         )
         self._handler.setFormatter(logging.Formatter("%(message)s"))
+        restrict_to_owner(self.path)
         self._user = current_user()
 
     def record(

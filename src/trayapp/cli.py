@@ -7,6 +7,7 @@ import getpass
 import json
 import logging
 import multiprocessing
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
+    if os.name == "posix":
+        # Index, logs, audit and backups name clients: keep every file private.
+        os.umask(0o077)
     args = build_parser().parse_args(argv)
     command = args.command or "tray"
 
@@ -356,11 +360,16 @@ def _import(args, studio) -> int:
         print(
             f"{prefix}{report.imported} importati, {report.updated} aggiornati, "
             f"{report.unchanged} invariati, {report.repaired} righe corrette, "
-            f"{len(report.rejected)} scarti"
+            f"{len({r.row for r in report.rejected})} righe scartate"
         )
         for rejection in report.rejected:
             label = FIELD_LABELS.get(rejection.field, rejection.field)
             print(f"  riga {rejection.row}, {label}: {rejection.reason}")
+        if report.warnings:
+            print(f"{len(report.warnings)} valori non applicati:")
+        for warning in report.warnings:
+            label = FIELD_LABELS.get(warning.field, warning.field)
+            print(f"  riga {warning.row}, {label}: {warning.reason}")
     return EXIT_OK
 
 
@@ -485,24 +494,52 @@ def _email(args, studio) -> int:
 def _set_credentials(args, studio) -> int:
     client = studio.resolve(args.client)
     if args.stdin:
-        lines = sys.stdin.read().splitlines()
-        password = lines[0] if lines else ""
-        pin = lines[1] if len(lines) > 1 else ""
+        read = _read_secret_lines(sys.stdin.buffer.read())
+        if isinstance(read, str):
+            _fail(read)
+            return EXIT_USAGE
+        password, pin = read
     else:
         if not sys.stdin.isatty():
             _fail("nessun terminale per chiedere la password: usa --stdin")
             return EXIT_USAGE
         password = getpass.getpass(f"Password di {client.name} (invio: invariata): ")
         pin = getpass.getpass("PIN (invio: invariato): ")
+    if not password and not pin and args.user_id is None:
+        _fail("nessuna password, PIN o utente da salvare: nulla è stato modificato")
+        return EXIT_USAGE
     updated = studio.set_credentials(
         client.id,
         password=password or None,
         pin=pin or None,
         user_id=args.user_id,
     )
-    state = "complete" if updated.has_credentials else "incomplete"
+    state = "complete" if updated.has_credentials else "ancora incomplete"
     print(f"Credenziali di {client.name} salvate nel portachiavi ({state}).")
     return EXIT_OK
+
+
+def _read_secret_lines(data: bytes) -> tuple[str, str] | str:
+    """Split standard input into password and PIN, or return the Italian error.
+
+    Lines end with LF or CRLF only, so a carriage return or another Unicode
+    line break inside a value stays in it and is rejected by the field check.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "lo standard input non è testo UTF-8: nulla è stato modificato"
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    if len(lines) > 2:
+        return (
+            f"attese al massimo due righe (password, poi PIN), ricevute {len(lines)}: "
+            "nulla è stato modificato"
+        )
+    lines += [""] * (2 - len(lines))
+    return lines[0], lines[1]
 
 
 def _tray(args, studio) -> int:

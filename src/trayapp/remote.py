@@ -92,6 +92,7 @@ class RemoteStudio:
             unchanged=data["unchanged"],
             repaired=data["repaired"],
             rejected=[Rejection(**item) for item in data["rejected"]],
+            warnings=[Rejection(**item) for item in data["warnings"]],
             repairs=data["repairs"],
             dry_run=data["dry_run"],
         )

@@ -41,8 +41,29 @@ FIELD_LABELS = {
 
 MAX_TEXT_LENGTH = 500
 MAX_NOTE_LENGTH = 5000
+MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Unicode format characters (category Cf) such as the right-to-left override
+# U+202E can make a name display as something else, so stored text has none.
+_FORMAT_CHARACTERS = re.compile(
+    "[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def shown(value: object) -> str:
+    """Return a value for an error message, with control and format characters escaped.
+
+    Messages repeat what the user typed or a file held; escaping keeps a
+    hostile value from clearing the terminal or reordering the text.
+    """
+    text = "" if value is None else str(value)
+    return "".join(
+        f"\\u{ord(c):04x}" if _CONTROL.match(c) or _FORMAT_CHARACTERS.match(c) else c
+        for c in text
+    )
+
+
 _PIN_HALVES = re.compile(r"^(\d{4})[\s\-/.]+(\d{6})$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
 
@@ -71,6 +92,10 @@ def clean_text(field: str, raw: object, max_length: int = MAX_TEXT_LENGTH) -> st
     probe = text.replace("\r\n", " ").replace("\n", " ") if allowed_breaks else text
     if _CONTROL.search(probe):
         raise FieldError(field, "contiene caratteri di controllo non ammessi")
+    if _FORMAT_CHARACTERS.search(text):
+        raise FieldError(
+            field, "contiene caratteri invisibili che cambiano la direzione del testo"
+        )
     if len(text) > max_length:
         raise FieldError(
             field, f"è troppo lungo ({len(text)} caratteri, massimo {max_length})"
@@ -168,20 +193,22 @@ def normalize_email(raw: object, field: str = "email") -> Normalized:
         return Normalized("")
     if "," in stripped or ";" in stripped:
         raise FieldError(
-            field, f"«{stripped}» contiene più indirizzi: inseriscine uno solo"
+            field, f"«{shown(stripped)}» contiene più indirizzi: inseriscine uno solo"
         )
     if "@" not in stripped:
-        raise FieldError(field, f"«{stripped}» non è un indirizzo: manca la @")
+        raise FieldError(field, f"«{shown(stripped)}» non è un indirizzo: manca la @")
     if stripped.count("@") > 1:
-        raise FieldError(field, f"«{stripped}» contiene più di una @")
+        raise FieldError(field, f"«{shown(stripped)}» contiene più di una @")
     if re.search(r"[\s<>\"]", stripped):
-        raise FieldError(field, f"«{stripped}» contiene spazi o caratteri non ammessi")
+        raise FieldError(
+            field, f"«{shown(stripped)}» contiene spazi o caratteri non ammessi"
+        )
     lowered = stripped.lower()
     try:
         result = email_validator.validate_email(lowered, check_deliverability=False)
     except email_validator.EmailNotValidError as error:
         raise FieldError(
-            field, f"«{stripped}» non è valido ({_email_reason(error)})"
+            field, f"«{shown(stripped)}» non è valido ({_email_reason(error)})"
         ) from None
     repairs = []
     if lowered != stripped:
@@ -242,6 +269,12 @@ def validate_password(raw: object) -> str:
         raise FieldError("password", "contiene caratteri di controllo o a capo")
     if text != text.strip():
         raise FieldError("password", "inizia o finisce con uno spazio")
+    if len(text) < MIN_PASSWORD_LENGTH:
+        raise FieldError(
+            "password",
+            f"è troppo corta ({len(text)} caratteri): il portale chiede almeno "
+            f"{MIN_PASSWORD_LENGTH} caratteri",
+        )
     if len(text) > MAX_PASSWORD_LENGTH:
         raise FieldError(
             "password",
@@ -264,7 +297,7 @@ def normalize_user_id(raw: object) -> str:
 def normalize_phone(raw: object) -> str:
     text = clean_text("telefono", raw, max_length=40)
     if text and (not _PHONE.match(text) or sum(c.isdigit() for c in text) < 5):
-        raise FieldError("telefono", f"«{text}» non è un numero di telefono")
+        raise FieldError("telefono", f"«{shown(text)}» non è un numero di telefono")
     return text
 
 
@@ -285,9 +318,9 @@ def parse_date(field: str, raw: object) -> date | None:
         except ValueError:
             continue
         if parsed.year < 1990:
-            raise FieldError(field, f"«{text}» è una data troppo vecchia")
+            raise FieldError(field, f"«{shown(text)}» è una data troppo vecchia")
         return parsed
-    raise FieldError(field, f"«{text}» non è una data (scrivi gg/mm/aaaa)")
+    raise FieldError(field, f"«{shown(text)}» non è una data (scrivi gg/mm/aaaa)")
 
 
 def fold_name(text: str) -> str:

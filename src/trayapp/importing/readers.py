@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -34,13 +35,15 @@ class Sheet:
 
 def read_sheet(path: Path) -> Sheet:
     """Read the first sheet of an XLSX file or a delimited text file."""
+    if path.is_dir():
+        raise ImportFileError(f"{path} è una cartella: indica il file da importare")
     if not path.is_file():
         raise ImportFileError(f"Il file {path} non esiste")
     with path.open("rb") as stream:
-        head = stream.read(4)
+        head = stream.read(8)
     if head.startswith(b"PK\x03\x04"):
         return _read_xlsx(path)
-    if path.suffix.lower() in (".xls",):
+    if head.startswith(b"\xd0\xcf\x11\xe0") or path.suffix.lower() == ".xls":
         raise ImportFileError(
             f"{path.name}: il vecchio formato .xls non è supportato; salvalo da Excel "
             "come .xlsx o come CSV"
@@ -68,7 +71,16 @@ def decode_text(raw: bytes) -> tuple[str, str]:
 
 
 def _read_delimited(path: Path) -> Sheet:
-    text, encoding = decode_text(path.read_bytes())
+    raw = path.read_bytes()
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if b"\x00" in raw[:4096] and not utf16:
+        raise ImportFileError(
+            f"{path.name}: non è un elenco di testo (CSV) né un file Excel .xlsx"
+        )
+    try:
+        text, encoding = decode_text(raw)
+    except ImportFileError as error:
+        raise ImportFileError(f"{path.name}: {error}") from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise ImportFileError(f"{path.name}: il file è vuoto o la prima riga è vuota")
@@ -104,9 +116,10 @@ def _read_xlsx(path: Path) -> Sheet:
     try:
         values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         formulas_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+    except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile):
         raise ImportFileError(
-            f"{path.name}: non è un file Excel leggibile ({error})"
+            f"{path.name}: non è un file Excel .xlsx leggibile (danneggiato o di un "
+            "altro formato); aprilo in Excel e salvalo di nuovo come .xlsx"
         ) from None
     try:
         values = values_book.worksheets[0].iter_rows(values_only=True)

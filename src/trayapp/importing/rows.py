@@ -23,6 +23,7 @@ from trayapp.domain.validation import (
     normalize_pin,
     normalize_user_id,
     parse_date,
+    shown,
     validate_password,
 )
 
@@ -184,7 +185,9 @@ def _parse_kind(raw: object, codice_fiscale: object) -> Kind:
     if text in _COMPANY_KINDS:
         return Kind.SOCIETA
     if text:
-        raise FieldError("kind", f"«{raw}» non è un tipo riconosciuto (usa PF o PG)")
+        raise FieldError(
+            "kind", f"«{shown(raw)}» non è un tipo riconosciuto (usa PF o PG)"
+        )
     if isinstance(codice_fiscale, str) and len(codice_fiscale) == 11:
         return Kind.SOCIETA
     return Kind.PERSONA_FISICA

@@ -20,6 +20,7 @@ from trayapp.domain.validation import (
     fold_name,
     normalize_codice_fiscale,
     normalize_partita_iva,
+    shown,
 )
 from trayapp.importing.columns import map_columns
 from trayapp.importing.readers import ImportFileError, read_sheet
@@ -53,6 +54,8 @@ class ImportReport:
     unchanged: int = 0
     repaired: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    warnings: list[Rejection] = field(default_factory=list)
+    """Values of rows that were imported but not applied, with the reason."""
     repairs: list[dict[str, object]] = field(default_factory=list)
     dry_run: bool = False
 
@@ -63,6 +66,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "repaired": self.repaired,
             "rejected": [rejection.as_dict() for rejection in self.rejected],
+            "warnings": [warning.as_dict() for warning in self.warnings],
             "repairs": self.repairs,
             "dry_run": self.dry_run,
         }
@@ -160,27 +164,71 @@ def _plan(
             client = Client(id=new_client_id(), codice_fiscale=cf, **values)  # type: ignore[arg-type]
         else:
             client = previous.replace(**values)
-        writes: dict[SecretKind, str] = {}
-        for kind, value in (
-            (SecretKind.PASSWORD, candidate.password),
-            (SecretKind.PIN, candidate.pin),
-        ):
-            if not value:
-                continue
-            stored = secrets.get(client.id, kind) if previous is not None else None
-            if stored != value:
-                writes[kind] = value
+        writes = _secret_writes(candidate, previous, client.id, secrets, report)
         changed_on = candidate.fields.get("password_changed_on")
-        if isinstance(changed_on, date):
-            client = client.replace(password_changed_on=changed_on)
-        elif SecretKind.PASSWORD in writes:
-            client = client.replace(password_changed_on=today)
-        client = client.replace(
-            has_password=client.has_password or bool(candidate.password),
-            has_pin=client.has_pin or bool(candidate.pin),
-        )
+        if (
+            SecretKind.PASSWORD in writes
+            or previous is None
+            or not previous.has_password
+        ):
+            if isinstance(changed_on, date):
+                client = client.replace(password_changed_on=changed_on)
+        if writes:
+            client = client.replace(
+                has_password=client.has_password or SecretKind.PASSWORD in writes,
+                has_pin=client.has_pin or SecretKind.PIN in writes,
+            )
         plans.append(_Plan(client, candidate, previous is None, writes))
     return plans
+
+
+def _secret_writes(
+    candidate: Candidate,
+    previous: Client | None,
+    client_id: str,
+    secrets: SecretStore,
+    report: ImportReport,
+) -> dict[SecretKind, str]:
+    """Return the secrets of a row that should replace what the keyring holds.
+
+    A row replaces stored secrets only when nothing is stored yet or when
+    its "Data cambio password" is later than the stored change date; an
+    older list imported again must not bring back an old password. Each
+    secret kept this way is reported as a warning.
+    """
+    row_secrets = {
+        SecretKind.PASSWORD: candidate.password,
+        SecretKind.PIN: candidate.pin,
+    }
+    row_secrets = {kind: value for kind, value in row_secrets.items() if value}
+    if previous is None:
+        return row_secrets
+    row_date = candidate.fields.get("password_changed_on")
+    stored_date = previous.password_changed_on
+    row_is_newer = isinstance(row_date, date) and (
+        stored_date is None or row_date > stored_date
+    )
+    writes = {}
+    for kind, value in row_secrets.items():
+        stored = secrets.get(client_id, kind)
+        if stored == value:
+            continue
+        if stored is None or row_is_newer:
+            writes[kind] = value
+            continue
+        label = "password" if kind is SecretKind.PASSWORD else "pin"
+        stored_on = (
+            stored_date.strftime("%d/%m/%Y") if stored_date else "data sconosciuta"
+        )
+        report.warnings.append(
+            Rejection(
+                candidate.row,
+                label,
+                f"diverso da quello già salvato (cambio password del {stored_on}) e "
+                "il file non ha una data di cambio più recente: tenuto quello salvato",
+            )
+        )
+    return writes
 
 
 def _link(
@@ -206,7 +254,7 @@ def _link(
                 Rejection(
                     plan.candidate.row,
                     "linked_to",
-                    f"nessuna società «{key}» nel file o tra i clienti già presenti",
+                    f"nessuna società «{shown(key)}» nel file o tra i clienti già presenti",
                 )
             )
             plans[position] = None
@@ -248,26 +296,45 @@ def _write(plans: list[_Plan], index: ClientIndex, secrets: SecretStore) -> None
                 previous = None if plan.is_new else secrets.get(plan.client.id, kind)
                 secrets.set(plan.client.id, kind, value)
                 undo.append((plan.client.id, kind, previous))
-    except SecretStoreError:
+    except SecretStoreError as error:
         log.error(
             "import stopped by the secret store after %d writes; undoing them",
             len(undo),
         )
-        _undo_secrets(undo, secrets)
-        raise
+        _raise_after_undo(error, undo, secrets)
     try:
         index.put_many(plan.client for plan in plans)
-    except Exception:
+    except Exception as error:
         log.exception(
             "import could not write the index; undoing %d secret writes", len(undo)
         )
-        _undo_secrets(undo, secrets)
-        raise
+        _raise_after_undo(error, undo, secrets)
+
+
+def _raise_after_undo(
+    error: Exception,
+    undo: list[tuple[str, SecretKind, str | None]],
+    secrets: SecretStore,
+) -> None:
+    """Put back the secrets already written, then raise one message saying how it went."""
+    failed = _undo_secrets(undo, secrets)
+    if not failed:
+        raise error
+    log.error("%d of %d secret writes could not be undone", failed, len(undo))
+    raise SecretStoreError(
+        "Importazione interrotta dal portachiavi di sistema. L'indice clienti non è "
+        "stato modificato, "
+        f"ma {failed} password o PIN già scritti nel portachiavi non si sono potuti "
+        "togliere perché il portachiavi non risponde più. Quando funziona di nuovo, "
+        "ripeti l'importazione: i clienti avranno le credenziali del file."
+    ) from error
 
 
 def _undo_secrets(
     undo: list[tuple[str, SecretKind, str | None]], secrets: SecretStore
-) -> None:
+) -> int:
+    """Restore the secrets in `undo`; return how many could not be restored."""
+    failed = 0
     for client_id, kind, previous in reversed(undo):
         try:
             if previous is None:
@@ -275,4 +342,5 @@ def _undo_secrets(
             else:
                 secrets.set(client_id, kind, previous)
         except SecretStoreError:
-            log.exception("could not restore %s of client %s", kind, client_id)
+            failed += 1
+    return failed

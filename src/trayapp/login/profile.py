@@ -7,6 +7,7 @@ changed page can be followed without a new release.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 OVERRIDE_FILE_NAME = "login-profile.json"
 ORIGIN_VARIABLE = "TRAYAPP_PORTAL_ORIGIN"
 GOTO_PLACEHOLDER = "{goto}"
+AGENCY_DOMAIN = "agenziaentrate.gov.it"
 
 _STRING_KEYS = (
     "name",
@@ -188,6 +190,15 @@ def _build(data: Mapping[str, Any], override_path: Path) -> LoginProfile:
         )
     if data["default_target"] not in data["targets"]:
         raise _invalid(source, "default_target", 'una delle chiavi di "targets"')
+    for key, url in [("login_url", data["login_url"]), *data["targets"].items()]:
+        if not _is_agency_url(url.replace(GOTO_PLACEHOLDER, "")):
+            # Password and PIN are typed into this page: only the Agency's own
+            # https hosts may receive them, whatever a profile file says.
+            raise _invalid(
+                source,
+                key if key == "login_url" else f"targets.{key}",
+                f"un indirizzo https di {AGENCY_DOMAIN} (non «{url}»)",
+            )
     outcomes = {outcome.value: outcome for outcome in LoginOutcome}
     failure_codes: dict[str, LoginOutcome] = {}
     for code, name in data["failure_codes"].items():
@@ -217,9 +228,33 @@ def _build(data: Mapping[str, Any], override_path: Path) -> LoginProfile:
     )
 
 
+def _is_agency_url(url: str) -> bool:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and (
+        host == AGENCY_DOMAIN or host.endswith("." + AGENCY_DOMAIN)
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def _with_origin(profile: LoginProfile, origin: str) -> LoginProfile:
-    """Return `profile` with scheme, host and port of every URL set to `origin`."""
+    """Return `profile` with scheme, host and port of every URL set to `origin`.
+
+    Only a loopback origin is accepted: the variable exists to log in to a
+    portal on this machine, never to send credentials to another host.
+    """
     parts = urlsplit(origin)
+    if parts.hostname and not _is_loopback(parts.hostname):
+        raise ProfileError(
+            f'La variabile {ORIGIN_VARIABLE} non è valida: "{origin}". Può indicare '
+            "solo un portale su questo computer (127.0.0.1, localhost o ::1)."
+        )
     if (
         parts.scheme not in ("http", "https")
         or not parts.hostname

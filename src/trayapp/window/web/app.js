@@ -3,10 +3,13 @@
 // The rubrica page. Every value that comes from the index is written with
 // textContent or createElement, never as HTML.
 
-// NOTE: pywebview 6.2.1 builds window.pywebview.api with new Function, which
-// the page's CSP forbids. So this bridge calls pywebview's Qt channel object
-// ("external") and its result callbacks directly, and a pywebview upgrade may
-// rename them.
+// NOTE: pywebview 6.2.1 builds window.pywebview.api with new Function and
+// returns results through eval, which the page's CSP forbids. On Qt this
+// bridge calls pywebview's channel object ("external") and its result
+// callbacks directly instead, and a pywebview upgrade may rename them. On
+// the other web views (WebView2 on Windows, WKWebView on macOS) it falls back
+// to window.pywebview.api, which exists only where the web view runs
+// pywebview's script despite the CSP; that path has not been run.
 const bridge = (() => {
   let channel = null;
   let waiting = [];
@@ -28,6 +31,9 @@ const bridge = (() => {
         channel = opened;
         flush();
       });
+    } else if (pywebview && pywebview.api && typeof pywebview.api.list_clients === "function") {
+      channel = "api";
+      flush();
     } else {
       setTimeout(connect, 30);
     }
@@ -39,6 +45,9 @@ const bridge = (() => {
 
   async function call(name, ...args) {
     await ready();
+    if (channel === "api") {
+      return window.pywebview.api[name](...args);
+    }
     const callbacks = window.pywebview._returnValuesCallbacks;
     callbacks[name] = callbacks[name] || {};
     counter += 1;
