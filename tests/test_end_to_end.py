@@ -173,6 +173,7 @@ def test_tray_login_and_email_on_imported_list(
     leaks = find_secrets([home, short_tmp, tmp_path / "mail", notifications], secrets)
     assert leaks == []
     assert not any(secret in stdout + stderr for secret in secrets)
+    assert "nessuna area di notifica" not in stderr
 
 
 @pytest.mark.desktop

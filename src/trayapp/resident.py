@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +15,12 @@ from trayapp.domain.expiry import PasswordStatus
 log = logging.getLogger(__name__)
 
 EXPIRY_NOTICE_FILE = "expiry-notice.txt"
+NO_TRAY_HOST_MESSAGE = (
+    "trayapp: nessuna area di notifica ha accolto l'icona, quindi il menu non è "
+    "visibile. Su GNOME installa l'estensione «AppIndicator and KStatusNotifierItem "
+    "Support» (pacchetto gnome-shell-extension-appindicator); intanto la rubrica "
+    "si apre con «trayapp rubrica»."
+)
 # The tray checks the expiry dates again this often, so a password that
 # crosses a boundary overnight shows without a restart.
 EXPIRY_CHECK_SECONDS = 3600
@@ -232,6 +239,9 @@ def _expiry_ticker(tray, actions: TrayActions) -> None:
     """Notify once a day about expiring passwords and refresh the menu's section."""
     # Give the icon time to appear before the first notification.
     time.sleep(5)
+    if tray.is_embedded() is False:
+        log.warning("no tray host embedded the icon")
+        print(NO_TRAY_HOST_MESSAGE, file=sys.stderr)  # noqa: T201 - the user's terminal
     while True:
         try:
             actions.notify_expiring_once_a_day()

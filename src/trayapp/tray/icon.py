@@ -243,6 +243,30 @@ class TrayApp:
             icon.icon = self._current_image()
             icon.update_menu()
 
+    def is_embedded(self, timeout: float = 5.0) -> bool | None:
+        """Return whether a tray host shows the icon; None where the backend cannot tell.
+
+        Only pystray's GTK backend (an XEmbed status icon) reports it; the
+        question is asked on the GTK main loop, which owns the icon.
+        """
+        status_icon = getattr(self._icon, "_status_icon", None)
+        if status_icon is None:
+            return None
+        from gi.repository import GLib
+
+        answer: list[bool] = []
+        done = threading.Event()
+
+        def ask() -> bool:
+            answer.append(bool(status_icon.is_embedded()))
+            done.set()
+            return False
+
+        GLib.idle_add(ask)
+        if not done.wait(timeout):
+            return None
+        return answer[0]
+
     def notify(self, title: str, message: str) -> None:
         """Show a desktop notification, where the backend supports it."""
         icon = self._icon
