@@ -26,6 +26,8 @@ from trayapp.secretstore.keyring_store import (
 
 log = logging.getLogger(__name__)
 
+UNLOCK_TIMEOUT_SECONDS = 120
+
 
 class SecretServiceStore:
     """SecretStore on the default SecretService collection, one connection per store."""
@@ -61,9 +63,36 @@ class SecretServiceStore:
 
     @staticmethod
     def _unlock(collection: Any) -> None:
-        dismissed = collection.unlock()
-        if dismissed or collection.is_locked():
-            log.warning("the keyring stayed locked (unlock prompt dismissed)")
+        """Ask the keyring to unlock, waiting at most UNLOCK_TIMEOUT_SECONDS.
+
+        The desktop's prompt waits for the user; a thread keeps the wait
+        bounded, so a forgotten prompt fails this call instead of hanging
+        the caller. The prompt stays open, and a later call succeeds once
+        the user has unlocked.
+        """
+        outcome: list[object] = []
+        done = threading.Event()
+
+        def ask() -> None:
+            try:
+                outcome.append(collection.unlock())
+            except Exception as error:  # reported below as a locked keyring
+                outcome.append(error)
+            finally:
+                done.set()
+
+        threading.Thread(target=ask, name="keyring-unlock", daemon=True).start()
+        if not done.wait(UNLOCK_TIMEOUT_SECONDS):
+            log.warning(
+                "the keyring unlock prompt got no answer in %d s",
+                UNLOCK_TIMEOUT_SECONDS,
+            )
+            raise SecretStoreError(LOCKED_MESSAGE)
+        dismissed = outcome[0]
+        if dismissed is not False or collection.is_locked():
+            log.warning(
+                "the keyring stayed locked (unlock prompt dismissed: %r)", dismissed
+            )
             raise SecretStoreError(LOCKED_MESSAGE)
 
     def _call(self, action: str, client_id: str, kind: SecretKind, work) -> Any:

@@ -1,0 +1,107 @@
+"""A locked keyring and a missing one: an Italian message, and nothing changed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def one_client(studio, tmp_path):
+    path = tmp_path / "uno.csv"
+    path.write_text(
+        "Cognome;Nome;Codice fiscale;Password;PIN\n"
+        "ROSSI;ANNA;DNNLSS63C58G224U;Prima1!xx;1234567890\n",
+        encoding="utf-8",
+    )
+    studio.import_file(path)
+    return studio.resolve("DNNLSS63C58G224U")
+
+
+def lock_default_collection() -> None:
+    import secretstorage
+
+    connection = secretstorage.dbus_init()
+    try:
+        secretstorage.get_default_collection(connection).lock()
+    finally:
+        connection.close()
+
+
+def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    # Without a display the keyring's unlock prompt cannot open and counts as
+    # dismissed, as when the user presses Annulla.
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "trayapp", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_locked_keyring_message_and_nothing_changed(one_client, studio):
+    index_before = studio.paths.index_file.read_bytes()
+    lock_default_collection()
+
+    result = cli(
+        "set-credentials", one_client.codice_fiscale, "--stdin", stdin="Dopo2!xxx\n\n"
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "trayapp: Il portachiavi di sistema è bloccato o lo sblocco è stato annullato: "
+        "sbloccalo e riprova. Nulla è stato modificato."
+    )
+    assert studio.paths.index_file.read_bytes() == index_before
+
+
+def test_locked_keyring_import_keeps_index(one_client, studio, tmp_path):
+    index_before = studio.paths.index_file.read_bytes()
+    lock_default_collection()
+    path = tmp_path / "due.csv"
+    path.write_text(
+        "Cognome;Nome;Codice fiscale;Password;PIN\n"
+        "VERDI;LUCA;CSTPPL57P19L219T;Altra1!xx;1234567890\n",
+        encoding="utf-8",
+    )
+
+    result = cli("import", str(path))
+
+    assert result.returncode == 1
+    assert "portachiavi di sistema è bloccato" in result.stderr
+    assert studio.paths.index_file.read_bytes() == index_before
+
+
+def test_missing_keyring_message(trayapp_home, tmp_path):
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    path = tmp_path / "uno.csv"
+    path.write_text(
+        "Cognome;Nome;Codice fiscale;Password\nROSSI;ANNA;DNNLSS63C58G224U;Prima1!xx\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "trayapp", "import", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Nessun portachiavi di sistema disponibile" in result.stderr
+    assert "Prima1!xx" not in result.stderr
+    listed = subprocess.run(
+        [sys.executable, "-m", "trayapp", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.stdout.strip() == "[]"
