@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from desktop_env import start_xvfb
+
 pytest_plugins = ["portal.fixtures"]
 
 KEYRING_UNLOCK_PASSWORD = b"trayapp-test-keyring"
@@ -34,6 +36,25 @@ def _wait_until(predicate, timeout: float, what: str) -> None:
             return
         time.sleep(0.05)
     raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _bus_name_owned(env: dict[str, str], name: str) -> bool:
+    """Return whether a process owns `name` on the session bus of `env`."""
+    reply = subprocess.run(
+        [
+            "dbus-send",
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            f"string:{name}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    return "boolean true" in reply.stdout
 
 
 def _require(program: str) -> str:
@@ -89,24 +110,11 @@ def keyring_daemon(tmp_path_factory) -> Iterator[dict[str, str]]:
     keyring.stdin.write(KEYRING_UNLOCK_PASSWORD)
     keyring.stdin.close()
 
-    def secrets_service_up() -> bool:
-        reply = subprocess.run(
-            [
-                "dbus-send",
-                "--session",
-                "--print-reply",
-                "--dest=org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-                "org.freedesktop.DBus.NameHasOwner",
-                "string:org.freedesktop.secrets",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        return "boolean true" in reply.stdout
-
-    _wait_until(secrets_service_up, 15, "gnome-keyring on the session bus")
+    _wait_until(
+        lambda: _bus_name_owned(env, "org.freedesktop.secrets"),
+        15,
+        "gnome-keyring on the session bus",
+    )
     saved = {key: os.environ.get(key) for key in ("DBUS_SESSION_BUS_ADDRESS",)}
     os.environ["DBUS_SESSION_BUS_ADDRESS"] = bus_address
     yield {
@@ -127,29 +135,7 @@ def keyring_daemon(tmp_path_factory) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def x_display() -> Iterator[str]:
     """Start Xvfb and return its DISPLAY, also set in this process."""
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        [
-            _require("Xvfb"),
-            "-displayfd",
-            str(write_end),
-            "-screen",
-            "0",
-            "1280x800x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        number = pipe.readline().strip()
-    if not number:
-        server.kill()
-        pytest.fail("Xvfb did not start")
-    display = f":{number}"
+    server, display = start_xvfb()
     saved = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = display
     yield display
@@ -266,26 +252,36 @@ def notifications(keyring_daemon, x_display, tmp_path) -> Iterator[Path]:
             stderr=subprocess.DEVNULL,
         )
 
-        def daemon_on_bus() -> bool:
-            reply = subprocess.run(
-                [
-                    "dbus-send",
-                    "--session",
-                    "--print-reply",
-                    "--dest=org.freedesktop.DBus",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.NameHasOwner",
-                    "string:org.freedesktop.Notifications",
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            return "boolean true" in reply.stdout
-
-        _wait_until(daemon_on_bus, 15, "notification-daemon on the session bus")
+        _wait_until(
+            lambda: _bus_name_owned(env, "org.freedesktop.Notifications"),
+            15,
+            "notification-daemon on the session bus",
+        )
         yield record
         daemon.terminate()
         monitor.terminate()
         daemon.wait(10)
         monitor.wait(10)
+
+
+@pytest.fixture(scope="session")
+def gtk_main_loop(x_display: str) -> Iterator[None]:
+    """Run a GLib main loop on a thread of this process, as pystray's GTK backend does.
+
+    The resident's GTK clipboard queues its calls on this loop, which also
+    answers other programs that read the clipboard.
+    """
+    import threading
+
+    import gi
+
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import GLib, Gtk  # noqa: F401 - Gtk opens the display
+
+    loop = GLib.MainLoop()
+    thread = threading.Thread(target=loop.run, name="gtk-main-loop", daemon=True)
+    thread.start()
+    _wait_until(loop.is_running, 10, "the GLib main loop")
+    yield
+    loop.quit()
+    thread.join(10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 # Chromium may resolve only 127.0.0.1, so nothing in a test run can leave
@@ -117,3 +118,30 @@ def find_secrets(folders: list[Path], secrets: set[str]) -> list[tuple[Path, str
                 if needle in content:
                     found.append((path, secret))
     return found
+
+
+def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen, str]:
+    """Start an Xvfb on a free display number; return the process and its DISPLAY."""
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        [
+            _require("Xvfb"),
+            "-displayfd",
+            str(write_end),
+            "-screen",
+            "0",
+            size,
+            "-nolisten",
+            "tcp",
+        ],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        server.kill()
+        raise RuntimeError("Xvfb did not start: is the xvfb package installed?")
+    return server, f":{number}"

@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 
 import pytest
-from desktop_env import trayapp_env
+
+from desktop_env import start_xvfb, trayapp_env
 
 
 @pytest.fixture
 def bare_display():
     """A second Xvfb with no tray host on it."""
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write_end),
-            "-screen",
-            "0",
-            "800x600x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        number = pipe.readline().strip()
-    yield f":{number}"
+    server, display = start_xvfb("800x600x24")
+    yield display
     server.terminate()
     server.wait(10)
 
