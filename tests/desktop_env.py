@@ -125,7 +125,7 @@ def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen, str]:
     read_end, write_end = os.pipe()
     server = subprocess.Popen(
         [
-            _require("Xvfb"),
+            "Xvfb",
             "-displayfd",
             str(write_end),
             "-screen",
