@@ -1,0 +1,134 @@
+"""The rubrica with the real tray: open it from the menu, add a client, log in.
+
+Real parts: the resident `trayapp` process with its GTK tray icon in
+trayer, its menu clicked with xdotool, the rubrica window it spawns, a
+second rubrica window driven by the test over the same authenticated
+channel, the real keyring, and Chromium logging in to the test portal.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import xtray
+from desktop_env import find_secrets, trayapp_env
+from test_end_to_end import menu_model, wait_for
+from test_window import click, row_script, set_fields
+from window_harness import WindowDriver
+
+pytestmark = pytest.mark.desktop
+
+WINDOW_TITLE = "trayapp – Rubrica clienti"
+CF = "VRDGPP80A01F205X"
+PASSWORD = "Segreta*2025"
+PIN = "1234567890"
+
+
+def valid_cf() -> str:
+    from stdnum.it import codicefiscale
+
+    body = CF[:15]
+    return body + codicefiscale.calc_check_digit(body)
+
+
+def window_ids(display: str) -> list[str]:
+    found = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", WINDOW_TITLE],
+        env={"DISPLAY": display, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.split()
+
+
+def test_rubrica_from_tray_add_client_and_login(
+    tmp_path, short_tmp, keyring_daemon, tray_host, portal, chromium_path
+):
+    home = tmp_path / "home"
+    env, _ = trayapp_env(
+        tmp_path,
+        home=home,
+        temporary=short_tmp,
+        keyring=keyring_daemon,
+        display=tray_host,
+        portal_origin=portal.origin,
+        browser=chromium_path,
+    )
+    cf = valid_cf()
+    portal.accounts[cf] = (PASSWORD, PIN)
+    tray = subprocess.Popen(
+        [sys.executable, "-m", "trayapp"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    driver = None
+    try:
+        xtray.find_icon(tray_host, timeout=30)
+        wait_for(lambda: (home / "data" / "instance.json").exists(), 30, "the channel")
+        xtray.open_menu_path(tray_host, ["Apri rubrica"], menu_model(home))
+        wait_for(lambda: window_ids(tray_host), 60, "the rubrica window")
+
+        record = json.loads(
+            (home / "data" / "instance.json").read_text(encoding="utf-8")
+        )
+        driver = WindowDriver(
+            record["address"], bytes.fromhex(record["key"]), extra_env=dict(env)
+        )
+        click(driver, "#new-client")
+        driver.wait_for(
+            "return document.getElementById('editor').open", what="the form"
+        )
+        set_fields(
+            driver,
+            {
+                "cognome": "Verdi",
+                "nome": "Giuseppe",
+                "codice_fiscale": cf,
+                "email": "giuseppe.verdi@example.it",
+                "password": PASSWORD,
+                "pin": PIN,
+            },
+        )
+        click(driver, "#save-client")
+        driver.wait_for(
+            row_script("Verdi Giuseppe", "return true;"), what="the new row"
+        )
+
+        entries = menu_model(home)
+        assert entries[0].text == "Verdi Giuseppe"
+        popup = xtray.right_click_icon(tray_host)
+        items = [entry for entry in entries if not entry.separator]
+        assert xtray.wait_for_rows(tray_host, popup, len(items)) is not None
+        xtray.screenshot(tray_host, Path("test-output") / "tray-menu-after-rubrica.png")
+        xtray.close_menus(tray_host)
+
+        driver.js(
+            row_script(
+                "Verdi Giuseppe",
+                "[...row.querySelectorAll('button')].find((b) => b.textContent === "
+                "'LOGIN').click(); return true;",
+            )
+        )
+        driver.wait_for(
+            "return document.getElementById('status').textContent"
+            ".includes('Accesso eseguito.')",
+            timeout=90,
+            what="the login outcome in the rubrica",
+        )
+        assert portal.received == [{"username": cf, "password": PASSWORD, "pin": PIN}]
+        assert portal.served_home == [("Cassetto fiscale", cf)]
+    finally:
+        if driver is not None:
+            driver.close()
+        tray.terminate()
+        _, stderr = tray.communicate(timeout=30)
+    secrets = {PASSWORD, PIN}
+    assert find_secrets([home, short_tmp], secrets) == []
+    assert not any(secret in stderr for secret in secrets)
