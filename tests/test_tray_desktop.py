@@ -144,6 +144,15 @@ def test_tray_email_records_client(display, tray_process):
     assert call["thread"].startswith("tray-action"), "email ran on the tray thread"
 
 
+def test_tray_copy_password_records_client(display, tray_process):
+    before = len(recorded_calls(tray_process))
+    xtray.open_menu_path(display, ["ROSSI MARIO", "Copia password"], ENTRIES)
+
+    call = wait_for_call(tray_process, "copy", before)
+    assert call["args"] == ["c-rossi", "password"]
+    assert call["thread"].startswith("tray-action"), "copy ran on the tray thread"
+
+
 def test_tray_open_window_records_call(display, tray_process):
     before = len(recorded_calls(tray_process))
     xtray.open_menu_path(display, ["Apri rubrica"], ENTRIES)
@@ -154,17 +163,21 @@ def test_tray_open_window_records_call(display, tray_process):
 
 def test_tray_disabled_items_inert(display, tray_process):
     bianchi = xtray.find_entry(ENTRIES, "BIANCHI LUCIA")
-    assert [child.text for child in bianchi.children] == [
+    items = [child for child in bianchi.children if not child.separator]
+    assert [child.text for child in items] == [
         "Login cassetto fiscale — credenziali mancanti",
         "Invia email — email mancante",
+        "Copia utente",
+        "Copia password",
+        "Copia PIN — PIN mancante",
     ]
-    assert [child.enabled for child in bianchi.children] == [False, False]
+    assert [child.enabled for child in items] == [False, False, True, True, False]
 
     before = len(recorded_calls(tray_process))
     popups = xtray.open_menu_path(display, ["BIANCHI LUCIA"], ENTRIES)
     submenu = popups[-1]
-    rows = xtray.wait_for_rows(display, submenu, 2)
-    assert rows is not None, "the submenu does not show its 2 rows"
+    rows = xtray.wait_for_rows(display, submenu, 5)
+    assert rows is not None, "the submenu does not show its 5 rows"
     xtray.screenshot(display, SCREENSHOT)
 
     # A click on a disabled row keeps the menu open and records nothing.
@@ -178,7 +191,7 @@ def test_tray_disabled_text_on_screen(display):
     """Check that the disabled submenu is drawn in lighter text than enabled rows."""
     popups = xtray.open_menu_path(display, ["BIANCHI LUCIA"], ENTRIES)
     root_menu, submenu = popups
-    assert xtray.wait_for_rows(display, submenu, 2) is not None
+    assert xtray.wait_for_rows(display, submenu, 5) is not None
 
     image = xtray.screenshot(display, SCREENSHOT).convert("L")
     enabled_ink = darkest(image, root_menu, xtray.text_rows(display, root_menu)[1])

@@ -70,12 +70,22 @@ def test_menu_one_client_commands():
     entries = build_menu([rossi], [], window_available=False)
 
     assert texts(entries) == ["ROSSI MARIO", "---", "Esci"]
-    assert texts(entries[0].children) == ["Login cassetto fiscale", "Invia email"]
-    login, email = entries[0].children
+    assert texts(entries[0].children) == [
+        "Login cassetto fiscale",
+        "Invia email",
+        "---",
+        "Copia utente",
+        "Copia password",
+        "Copia PIN",
+    ]
+    login, email, _, copy_user, copy_password, copy_pin = entries[0].children
     assert login.action == ("login", "c1")
     assert login.enabled is True
     assert email.action == ("email", "c1")
     assert email.enabled is True
+    assert copy_user.action == ("copy", "c1", "user_id")
+    assert copy_password.action == ("copy", "c1", "password")
+    assert copy_pin.action == ("copy", "c1", "pin")
     assert entries[-1].action == ("quit",)
 
 
@@ -91,7 +101,8 @@ def test_menu_open_window_only_when_available():
 
 def test_menu_disabled_commands_say_why():
     client = person("c1", "BIANCHI", "LUCIA", email="", credentials=False)
-    login, email = build_menu([client], [], window_available=False)[0].children
+    children = build_menu([client], [], window_available=False)[0].children
+    login, email, _, copy_user, copy_password, copy_pin = children
 
     assert login.text == "Login cassetto fiscale — credenziali mancanti"
     assert login.enabled is False
@@ -99,6 +110,13 @@ def test_menu_disabled_commands_say_why():
     assert email.text == "Invia email — email mancante"
     assert email.enabled is False
     assert email.action is None
+    assert copy_user.enabled is True
+    assert copy_password.text == "Copia password — password mancante"
+    assert copy_password.enabled is False
+    assert copy_password.action is None
+    assert copy_pin.text == "Copia PIN — PIN mancante"
+    assert copy_pin.enabled is False
+    assert copy_pin.action is None
 
 
 def test_menu_password_without_pin_disables_login():
@@ -112,11 +130,14 @@ def test_menu_password_without_pin_disables_login():
         has_password=True,
         has_pin=False,
     )
-    login, email = build_menu([client], [], window_available=False)[0].children
+    children = build_menu([client], [], window_available=False)[0].children
+    login, email, _, _, copy_password, copy_pin = children
 
     assert login.enabled is False
     assert login.text.endswith("credenziali mancanti")
     assert email.enabled is True
+    assert copy_password.enabled is True
+    assert copy_pin.enabled is False
 
 
 def test_menu_duplicate_names_show_codice_fiscale():
@@ -162,7 +183,7 @@ def test_menu_25_clients_stay_flat():
 
     assert len(entries) == 27
     assert "Recenti" not in texts(entries)
-    assert all(len(entry.children) == 2 for entry in entries[:25])
+    assert all(len(entry.children) == 6 for entry in entries[:25])
 
 
 def test_menu_30_clients_grouped_by_letter():
@@ -224,7 +245,10 @@ def test_menu_2000_clients_recent_and_letters():
         names = texts(group.children)
         assert names == sorted(names, key=str.casefold)
         for child in group.children:
-            assert texts(child.children) == ["Login cassetto fiscale", "Invia email"]
+            assert texts(child.children)[:2] == [
+                "Login cassetto fiscale",
+                "Invia email",
+            ]
 
 
 def test_menu_entries_are_data():

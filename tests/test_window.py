@@ -18,10 +18,11 @@ import pytest
 from PIL import ImageGrab
 from stdnum.it import codicefiscale
 
+from trayapp.clipboard import Clipboard, GtkClipboard
 from trayapp.domain.client import Client, Kind
 from trayapp.domain.credentials import SecretKind
 from trayapp.ipc import RpcServer
-from trayapp.resident import user_error_types
+from trayapp.resident import TrayActions, user_error_types
 from trayapp.window.service import WindowService
 from window_harness import CountingService, FdWatcher, WindowDriver
 
@@ -44,18 +45,27 @@ def codici_fiscali(count: int, surname: str = "RSS", name: str = "MRA") -> list[
 
 
 @pytest.fixture
-def resident(studio):
-    """Serve the window calls of `studio`; yield (server, counting service, logins)."""
+def resident(studio, gtk_main_loop):
+    """Serve the window calls of `studio`; yield (server, counting service, logins).
+
+    Copies go to the resident's GTK clipboard, as in the tray process.
+    """
     logins: list[str] = []
 
     def login(client_id: str) -> dict[str, str]:
         logins.append(client_id)
         return {"outcome": "success", "message": LOGIN_MESSAGE}
 
-    counting = CountingService(WindowService(studio, login=login))
+    clipboard = Clipboard(GtkClipboard(), studio.settings.clipboard_clear_seconds)
+    actions = TrayActions(
+        studio, notify=lambda *_: None, open_window=lambda: None, clipboard=clipboard
+    )
+    service = WindowService(studio, login=login, copy=actions.copy_to_clipboard)
+    counting = CountingService(service)
     server = RpcServer(counting.handle, user_errors=user_error_types()).start()
     yield server, counting, logins
     server.close()
+    clipboard.close()
 
 
 @pytest.fixture
@@ -199,6 +209,11 @@ def test_client_lifecycle_through_form(open_window, resident, studio):
         what="the copy message",
     )
     assert window.clipboard() == "Segreta*2025"
+    assert counting.calls["copy_secret"] == 1
+    copies = studio.audit.entries(client.id)
+    assert [entry["detail"] for entry in copies if entry["action"] == "copy"] == [
+        "password"
+    ]
 
     click(window, "#view-01")
     window.js(
@@ -511,5 +526,12 @@ def test_unsaved_form_asks_before_closing(open_window, x_display):
     window.wait_for("return document.getElementById('ask').open", what="the question")
     click(window, "#ask-choices [data-choice=discard]")
     window.wait_for("return !document.getElementById('editor').open", what="closing")
+    # The page reports the clean form to Python asynchronously; wait for a
+    # call of our own to come back, so the close below sees the clean state.
+    window.js(
+        "trayapp.call('set_dirty', false).then(() => { window.__synced = true; });"
+        " return true;"
+    )
+    window.wait_for("return window.__synced === true", what="the clean state")
     window.request_close()
-    assert window.process.wait(15) == 0
+    assert window.process.wait(60) == 0

@@ -77,6 +77,9 @@ class RecordingActions:
     def send_email(self, client_id: str) -> None:
         self._record("send_email", client_id)
 
+    def copy(self, client_id: str, what: str) -> None:
+        self._record("copy", client_id, what)
+
     def open_window(self) -> None:
         self._record("open_window")
 

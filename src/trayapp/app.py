@@ -391,6 +391,13 @@ class Studio:
         self._audit(purpose, client, detail=kind.value)
         return value
 
+    def copy_user_id(self, client_id: str) -> str:
+        """Return the client's portal user id for the clipboard, recording the copy."""
+        client = self.get(client_id)
+        log.info("user id of client %s read for the user (copy)", client.id)
+        self._audit("copy", client, detail="user_id")
+        return client.login_user_id
+
     def renew_password(self, client_id: str, new_password: str) -> Client:
         """Store a password the user has just set on the portal, keeping the last 3.
 

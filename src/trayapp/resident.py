@@ -7,10 +7,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from trayapp.app import LoginRefused, MissingCredentials, Studio
 from trayapp.domain.client import Client
+from trayapp.domain.credentials import SecretKind
 from trayapp.domain.expiry import PasswordStatus
+
+if TYPE_CHECKING:
+    from trayapp.clipboard import Clipboard
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +26,13 @@ NO_TRAY_HOST_MESSAGE = (
     "Support» (pacchetto gnome-shell-extension-appindicator); intanto la rubrica "
     "si apre con «trayapp rubrica»."
 )
+COPY_TITLE = "Copiato negli appunti"
+# What each copy command puts on the clipboard: (Italian noun, its gender).
+COPY_WHAT = {
+    "user_id": ("Utente", "m"),
+    "password": ("Password", "f"),
+    "pin": ("PIN", "m"),
+}
 # The tray checks the expiry dates again this often, so a password that
 # crosses a boundary overnight shows without a restart.
 EXPIRY_CHECK_SECONDS = 3600
@@ -45,10 +57,12 @@ class TrayActions:
         studio: Studio,
         notify: Callable[[str, str], None],
         open_window: Callable[[], None],
+        clipboard: Clipboard | None = None,
     ) -> None:
         self._studio = studio
         self._notify = notify
         self._open_window = open_window
+        self._clipboard = clipboard
         self._quit_requested = threading.Event()
 
     def open_window(self) -> None:
@@ -133,8 +147,50 @@ class TrayActions:
             )
             self._notify(name, str(error))
 
+    def copy(self, client_id: str, what: str) -> None:
+        """Copy the client's user id, password or PIN and tell the user when it clears."""
+        name = self._studio.get(client_id).name
+        try:
+            seconds = self.copy_to_clipboard(client_id, what)
+        except MissingCredentials as error:
+            log.warning("copy for client %s not done: %s", client_id, what)
+            self._notify(name, str(error))
+            return
+        self._notify(COPY_TITLE, copied_message(what, name, seconds))
+
+    def copy_to_clipboard(self, client_id: str, what: str) -> int:
+        """Put a client's value on the clipboard; return the seconds until it clears.
+
+        `what` is "user_id", "password" or "pin". Every copy is recorded in
+        the audit log by the studio. Returns 0 when it is never cleared.
+        """
+        if what not in COPY_WHAT:
+            raise ValueError(f"unknown value to copy: {what!r}")
+        if self._clipboard is None:
+            raise RuntimeError("this tray has no clipboard")
+        if what == "user_id":
+            value = self._studio.copy_user_id(client_id)
+        else:
+            value = self._studio.reveal_secret(
+                client_id, SecretKind(what), purpose="copy"
+            )
+        self._clipboard.copy(value, secret=what != "user_id")
+        log.info("%s of client %s copied to the clipboard", what, client_id)
+        return self._clipboard.clear_seconds
+
     def quit(self) -> None:
         self._quit_requested.set()
+        if self._clipboard is not None:
+            self._clipboard.close()
+
+
+def copied_message(what: str, name: str, seconds: int) -> str:
+    """Return the Italian notice for a copied value, with its clearing delay."""
+    noun, gender = COPY_WHAT[what]
+    copied = "copiata" if gender == "f" else "copiato"
+    if seconds <= 0:
+        return f"{noun} di {name} {copied}"
+    return f"{noun} di {name} {copied}: si cancella tra {seconds} secondi"
 
 
 def user_error_types() -> tuple[type[BaseException], ...]:
@@ -173,6 +229,7 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
     """
     from trayapp import instance
     from trayapp.artwork import load_icon
+    from trayapp.clipboard import open_clipboard
     from trayapp.ipc import RpcServer
     from trayapp.remote import ResidentCommands
     from trayapp.tray.icon import TrayApp, TrayUnavailableError
@@ -189,11 +246,13 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
     def show_window() -> None:
         window_holder[0].open()
 
-    actions = TrayActions(studio, notify, show_window)
+    clipboard = open_clipboard(studio.settings.clipboard_clear_seconds)
+    actions = TrayActions(studio, notify, show_window, clipboard)
     service = WindowService(
         studio,
         login=actions.login_outcome,
         open_window=show_window,
+        copy=actions.copy_to_clipboard,
         extra=ResidentCommands(studio, actions.login_outcome),
     )
     server = RpcServer(service.handle, user_errors=user_error_types()).start()
@@ -233,6 +292,7 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
         instance.withdraw(studio.paths.data_dir)
         window.close()
         server.close()
+        clipboard.close()
 
 
 def _expiry_ticker(tray, actions: TrayActions) -> None:

@@ -54,6 +54,8 @@ class TrayActions(Protocol):
 
     def send_email(self, client_id: str) -> None: ...
 
+    def copy(self, client_id: str, what: str) -> None: ...
+
     def quit(self) -> None: ...
 
     def add_listener(self, callback: Callable[[], None]) -> None: ...
@@ -346,6 +348,8 @@ class TrayApp:
             self._submit(action, self._actions.login, action[1])
         elif kind == "email":
             self._submit(action, self._actions.send_email, action[1])
+        elif kind == "copy":
+            self._submit(action, self._actions.copy, action[1], action[2])
         elif kind == "open_window":
             self._submit(action, self._actions.open_window)
         elif kind == "quit":

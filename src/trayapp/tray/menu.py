@@ -22,6 +22,11 @@ LOGIN_LABEL = "Login cassetto fiscale"
 EMAIL_LABEL = "Invia email"
 NO_CREDENTIALS_SUFFIX = "credenziali mancanti"
 NO_EMAIL_SUFFIX = "email mancante"
+COPY_USER_LABEL = "Copia utente"
+COPY_PASSWORD_LABEL = "Copia password"
+COPY_PIN_LABEL = "Copia PIN"
+NO_PASSWORD_SUFFIX = "password mancante"
+NO_PIN_SUFFIX = "PIN mancante"
 RECENT_LABEL = "Recenti"
 NO_CLIENTS_LABEL = "Nessun cliente in rubrica"
 OPEN_WINDOW_LABEL = "Apri rubrica"
@@ -45,6 +50,10 @@ class MenuEntry:
 SEPARATOR = MenuEntry(separator=True)
 LOGIN_UNAVAILABLE = MenuEntry(f"{LOGIN_LABEL} — {NO_CREDENTIALS_SUFFIX}", enabled=False)
 EMAIL_UNAVAILABLE = MenuEntry(f"{EMAIL_LABEL} — {NO_EMAIL_SUFFIX}", enabled=False)
+COPY_PASSWORD_UNAVAILABLE = MenuEntry(
+    f"{COPY_PASSWORD_LABEL} — {NO_PASSWORD_SUFFIX}", enabled=False
+)
+COPY_PIN_UNAVAILABLE = MenuEntry(f"{COPY_PIN_LABEL} — {NO_PIN_SUFFIX}", enabled=False)
 
 
 def fold(text: str) -> str:
@@ -142,7 +151,7 @@ def _client_labels(ordered: Sequence[Client], folded: dict[str, str]) -> dict[st
 
 
 def _client_entry(client: Client, label: str) -> MenuEntry:
-    """Build a client's submenu with its login and email commands."""
+    """Build a client's submenu: login, email, then the copy commands."""
     if client.has_credentials:
         login = MenuEntry(LOGIN_LABEL, action=("login", client.id))
     else:
@@ -153,7 +162,22 @@ def _client_entry(client: Client, label: str) -> MenuEntry:
     else:
         email = EMAIL_UNAVAILABLE
 
-    return MenuEntry(label, children=(login, email))
+    # The user id falls back to the codice fiscale, so it is always there.
+    copy_user = MenuEntry(COPY_USER_LABEL, action=("copy", client.id, "user_id"))
+    if client.has_password:
+        copy_password = MenuEntry(
+            COPY_PASSWORD_LABEL, action=("copy", client.id, "password")
+        )
+    else:
+        copy_password = COPY_PASSWORD_UNAVAILABLE
+    if client.has_pin:
+        copy_pin = MenuEntry(COPY_PIN_LABEL, action=("copy", client.id, "pin"))
+    else:
+        copy_pin = COPY_PIN_UNAVAILABLE
+
+    return MenuEntry(
+        label, children=(login, email, SEPARATOR, copy_user, copy_password, copy_pin)
+    )
 
 
 def _recent_section(

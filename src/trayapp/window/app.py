@@ -46,11 +46,8 @@ class WindowApi:
     resident rejects the call or the connection fails.
     """
 
-    def __init__(
-        self, client: RpcClient, copy_to_clipboard: Callable[[str], None]
-    ) -> None:
+    def __init__(self, client: RpcClient) -> None:
         self._client = client
-        self._copy_to_clipboard = copy_to_clipboard
         self._dirty = threading.Event()
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
@@ -104,13 +101,13 @@ class WindowApi:
         return self._call("reveal_secret", client_id=client_id, kind=kind)
 
     def copy_secret(self, client_id: str, kind: str) -> dict[str, Any]:
-        """Put a secret on the system clipboard without sending it to the page."""
-        answer = self.reveal_secret(client_id, kind)
-        if "error" in answer:
-            return answer
-        self._copy_to_clipboard(answer["result"])
-        log.info("%s of client %s copied to the clipboard", kind, client_id)
-        return {"result": True}
+        """Have the resident copy a secret to its clipboard, which clears it later.
+
+        The secret reaches neither the page nor this process.
+        """
+        if kind not in SECRET_KINDS:
+            return {"error": f"Tipo di credenziale sconosciuto: {kind}", "field": None}
+        return self._call("copy_secret", client_id=client_id, kind=kind)
 
     def login(self, client_id: str) -> dict[str, Any]:
         return self._call("login", client_id=client_id)
@@ -233,16 +230,6 @@ def _install_italian_qt_texts() -> None:
         log.warning("Qt's Italian translations not found in %s", folder)
 
 
-def _set_clipboard(text: str) -> None:
-    from qtpy.QtWidgets import QApplication
-
-    clipboard = QApplication.clipboard()
-    if clipboard is None:
-        log.warning("no clipboard on this display; nothing was copied")
-        return
-    clipboard.setText(text)
-
-
 def run_window(
     address: str,
     authkey: bytes,
@@ -259,7 +246,7 @@ def run_window(
     client = RpcClient(address, authkey)
     events_client = RpcClient(address, authkey)
     gui = make_gui_bridge()
-    api = WindowApi(client, lambda text: gui.run.emit(lambda: _set_clipboard(text)))
+    api = WindowApi(client)
     window = webview.create_window(
         WINDOW_TITLE,
         url=page_path(),

@@ -61,10 +61,13 @@ class WindowService:
         login: Callable[[str], dict[str, str]],
         open_window: Callable[[], None] | None = None,
         extra: object | None = None,
+        copy: Callable[[str, str], int] | None = None,
     ) -> None:
         self._studio = studio
         self._login = login
         self._open_window = open_window
+        # The tray's clipboard copy: (client id, "user_id"|"password"|"pin") -> seconds.
+        self._copy = copy
         # Another object whose rpc_* methods are served too (the command line's).
         self._extra = extra
         self._events: list[str] = []
@@ -147,6 +150,14 @@ class WindowService:
         if purpose not in ("reveal", "copy"):
             raise RpcError(f"Uso sconosciuto: {purpose}")
         return self._studio.reveal_secret(client_id, SecretKind(kind), purpose)
+
+    def rpc_copy_secret(self, client_id: str, kind: str) -> dict[str, int]:
+        """Copy a password or PIN on the resident's clipboard; return {"clear_seconds"}."""
+        if kind not in (SecretKind.PASSWORD.value, SecretKind.PIN.value):
+            raise RpcError(f"Segreto sconosciuto: {kind}")
+        if self._copy is None:
+            raise RpcError("Gli appunti non sono disponibili in questa sessione")
+        return {"clear_seconds": self._copy(client_id, kind)}
 
     def rpc_login(self, client_id: str) -> dict[str, str]:
         return self._login(client_id)

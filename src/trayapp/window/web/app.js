@@ -336,8 +336,9 @@ function fillSecretCell(cell, kind, client) {
   show.setAttribute("aria-label", `mostra ${label} di ${client.name}`);
   const copy = button("copia", "small", async () => {
     try {
-      await api("copy_secret", client.id, kind);
-      showStatus(`${label} di ${client.name} copiato negli appunti`, "ok");
+      const copied = await api("copy_secret", client.id, kind);
+      const clearing = copied && copied.clear_seconds > 0 ? `: si cancella tra ${copied.clear_seconds} secondi` : "";
+      showStatus(`${label} di ${client.name} copiato negli appunti${clearing}`, "ok");
     } catch (error) {
       showError(error);
     }
