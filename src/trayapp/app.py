@@ -45,6 +45,7 @@ from trayapp.secretstore.base import (
 from trayapp.storage.base import ClientIndex
 
 if TYPE_CHECKING:
+    from trayapp.login.embedded import EmbeddedLoginEngine
     from trayapp.login.engine import LoginEngine
     from trayapp.login.outcome import LoginResult
     from trayapp.login.profile import LoginProfile
@@ -116,7 +117,7 @@ class Studio:
         self._open_uri = uri_opener
         self._today = today
         self._listeners: list[Callable[[], None]] = []
-        self._engine: LoginEngine | None = None
+        self._engine: LoginEngine | EmbeddedLoginEngine | None = None
         self._engine_lock = threading.Lock()
         self.settings = load_settings(paths.config_dir)
 
@@ -585,14 +586,33 @@ class Studio:
         self._changed()
         return client
 
-    def _login_engine(self, profile: LoginProfile) -> LoginEngine:
-        from trayapp.login.browser import find_browser
+    def _login_engine(self, profile: LoginProfile) -> LoginEngine | EmbeddedLoginEngine:
+        from trayapp.login.browser import (
+            BROWSER_VARIABLE,
+            BrowserNotFound,
+            find_browser,
+        )
+        from trayapp.login.embedded import EMBEDDED_BROWSER, EmbeddedLoginEngine
         from trayapp.login.engine import LoginEngine
 
         with self._engine_lock:
-            if self._engine is None:
+            if self._engine is not None:
+                return self._engine
+            if self._environ.get(BROWSER_VARIABLE) == EMBEDDED_BROWSER:
+                log.info("Logins use the embedded window, as %s asks", BROWSER_VARIABLE)
+                self._engine = EmbeddedLoginEngine(profile)
+                return self._engine
+            try:
                 browser = find_browser(environ=self._environ)
-                self._engine = LoginEngine(profile, browser, environ=self._environ)
+            except BrowserNotFound as exc:
+                log.warning(
+                    "No usable Chromium-family browser (%s): logins use the embedded "
+                    "window",
+                    exc,
+                )
+                self._engine = EmbeddedLoginEngine(profile)
+                return self._engine
+            self._engine = LoginEngine(profile, browser, environ=self._environ)
             return self._engine
 
     def wait_for_browser(self) -> None:
