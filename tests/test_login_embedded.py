@@ -197,3 +197,17 @@ def test_studio_picks_embedded_engine(
     assert isinstance(chosen._login_engine(profile), EmbeddedLoginEngine)
     assert isinstance(missing._login_engine(profile), EmbeddedLoginEngine)
     assert isinstance(chromium._login_engine(profile), LoginEngine)
+
+
+def test_named_browser_missing_is_reported(tmp_path: Path) -> None:
+    from trayapp.app import Studio
+    from trayapp.login.browser import BrowserNotFound
+    from trayapp.paths import resolve_paths
+
+    paths = resolve_paths({"TRAYAPP_HOME": str(tmp_path / "home")})
+    named = Studio(
+        None, None, paths, environ={"TRAYAPP_BROWSER": str(tmp_path / "nessuno")}
+    )
+    with pytest.raises(BrowserNotFound) as caught:
+        named._login_engine(load_profile(tmp_path))
+    assert str(tmp_path / "nessuno") in str(caught.value)
