@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -535,3 +536,117 @@ def test_unsaved_form_asks_before_closing(open_window, x_display):
     window.wait_for("return window.__synced === true", what="the clean state")
     window.request_close()
     assert window.process.wait(60) == 0
+
+
+def test_password_status_column_and_filter(open_window, studio):
+    today = date.today()
+    codes = codici_fiscali(3, "STT", "PSW")
+    for code, cognome, days_ago in zip(
+        codes, ["Valida", "Scadenza", "Scaduta"], [10, 80, 100], strict=True
+    ):
+        studio.index.put(
+            Client(
+                id=f"c-{cognome.lower()}",
+                kind=Kind.PERSONA_FISICA,
+                codice_fiscale=code,
+                cognome=cognome,
+                nome="Anna",
+                has_password=True,
+                has_pin=True,
+                password_changed_on=today - timedelta(days=days_ago),
+            )
+        )
+    window = open_window()
+    click(window, "#view-02")
+    status_of = "return row.querySelector('.col-password_status').textContent;"
+
+    assert window.wait_for(row_script("Scadenza Anna", status_of)) == (
+        "in scadenza (10 gg)"
+    )
+    assert window.js(row_script("Valida Anna", status_of)) == "valida (80 gg)"
+    assert window.js(row_script("Scaduta Anna", status_of)) == "scaduta"
+
+    window.js(
+        "const select = document.getElementById('password-filter');"
+        "select.value = 'expired';"
+        "select.dispatchEvent(new Event('change', { bubbles: true }));"
+        "return true;"
+    )
+    names_script = (
+        "return [...document.querySelectorAll('#spacer .row .name')]"
+        ".map((node) => node.textContent);"
+    )
+    assert window.js(names_script) == ["Scaduta Anna"]
+
+    window.js(
+        "const select = document.getElementById('password-filter');"
+        "select.value = 'expiring';"
+        "select.dispatchEvent(new Event('change', { bubbles: true }));"
+        "return true;"
+    )
+    assert window.js(names_script) == ["Scadenza Anna"]
+
+
+def test_audit_shows_reveal_entry(open_window, studio):
+    codes = codici_fiscali(2, "RGS", "TRO")
+    for code, cognome in zip(codes, ["Registro", "Altro"], strict=True):
+        studio.save_client(
+            {
+                "kind": "persona_fisica",
+                "cognome": cognome,
+                "nome": "Anna",
+                "codice_fiscale": code,
+                "password": "Segreta*2025",
+                "pin": "1234567890",
+            }
+        )
+    target = next(c for c in studio.clients() if c.cognome == "Registro")
+    window = open_window()
+    click(window, "#view-02")
+    window.wait_for(row_script("Registro Anna", "return true;"), what="the row")
+    window.js(
+        row_script(
+            "Registro Anna",
+            "row.querySelector('.col-password button').click(); return true;",
+        )
+    )
+    window.wait_for(
+        row_script(
+            "Registro Anna",
+            "return !row.querySelector('.col-password .secret.masked');",
+        ),
+        what="the revealed password",
+    )
+
+    click(window, "#open-audit")
+    window.js(
+        "const select = document.getElementById('audit-client');"
+        f"select.value = {json.dumps(target.id)};"
+        "select.dispatchEvent(new Event('change', { bubbles: true }));"
+        "return true;"
+    )
+    rows = window.wait_for(
+        "const rows = [...document.querySelectorAll('#audit-rows tr')];"
+        "if (!rows.some((row) => row.dataset.action === 'reveal')) return null;"
+        f"if (rows.some((row) => row.dataset.clientId !== {json.dumps(target.id)}))"
+        " return null;"
+        "return rows.map((row) => ({ id: row.dataset.clientId,"
+        " cells: [...row.cells].map((cell) => cell.textContent) }));",
+        what="the reveal entry in the Registro",
+    )
+    assert rows[0]["cells"][2] == "password o PIN mostrato"
+    assert rows[0]["cells"][3] == "Registro Anna"
+    assert rows[0]["cells"][4] == "password"
+    assert {row["id"] for row in rows} == {target.id}
+
+    window.js(
+        "const input = document.getElementById('audit-since');"
+        "input.value = '2999-01-01';"
+        "input.dispatchEvent(new Event('change', { bubbles: true }));"
+        "return true;"
+    )
+    window.wait_for(
+        "return !document.getElementById('audit-empty').hidden;",
+        what="the empty Registro after a future date",
+    )
+    assert window.js("return document.querySelectorAll('#audit-rows tr').length") == 0

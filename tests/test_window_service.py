@@ -195,3 +195,45 @@ def test_login_goes_to_the_resident_login(channel):
     client_id = client.call("save_client", data=person(cf))["client"]["id"]
     assert client.call("login", client_id=client_id)["message"] == "Accesso eseguito."
     assert logins == [client_id]
+
+
+def test_client_row_password_status():
+    from datetime import date, timedelta
+
+    from trayapp.domain.client import Client, Kind
+    from trayapp.domain.expiry import PasswordStatus, password_status
+    from trayapp.window.service import client_row
+
+    today = date(2026, 3, 1)
+    client = Client(
+        id="c1",
+        kind=Kind.PERSONA_FISICA,
+        codice_fiscale="RSSMRA80A01H501U",
+        cognome="ROSSI",
+        nome="MARIO",
+        has_password=True,
+        password_changed_on=today - timedelta(days=80),
+    )
+    row = client_row(client, {}, password_status(client.password_changed_on, today))
+    assert row["password_status"] == PasswordStatus.EXPIRING.value
+    assert row["password_days_left"] == 10
+    assert row["password_status_label"] == "in scadenza"
+
+    unknown = client_row(client.replace(password_changed_on=None), {})
+    assert unknown["password_status"] == "unknown"
+    assert unknown["password_days_left"] is None
+    assert unknown["password_status_label"] == "data cambio sconosciuta"
+
+
+def test_audit_entries_newest_first(studio):
+    service = WindowService(studio, login=lambda client_id: {})
+    client = studio.save_client(person(valid_codici_fiscali(1)[0], password="Ab*12345"))
+    studio.reveal_secret(client.id, SecretKind.PASSWORD)
+
+    entries = service.handle("audit_entries", {"client_id": client.id})
+    assert [entry["action"] for entry in entries] == ["reveal", "edit"]
+    assert entries[0]["action_label"] == "password o PIN mostrato"
+    assert service.handle("audit_entries", {"since": "2999-01-01"}) == []
+    with pytest.raises(RpcError) as rejected:
+        service.handle("audit_entries", {"since": "ieri"})
+    assert rejected.value.field == "since"

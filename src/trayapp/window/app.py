@@ -109,6 +109,9 @@ class WindowApi:
             return {"error": f"Tipo di credenziale sconosciuto: {kind}", "field": None}
         return self._call("copy_secret", client_id=client_id, kind=kind)
 
+    def audit_entries(self, client_id: str = "", since: str = "") -> dict[str, Any]:
+        return self._call("audit_entries", client_id=client_id, since=since)
+
     def login(self, client_id: str) -> dict[str, Any]:
         return self._call("login", client_id=client_id)
 

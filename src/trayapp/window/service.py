@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from trayapp.app import Studio
+from trayapp.audit import ACTION_LABELS
 from trayapp.domain.client import KIND_LABELS, Client
 from trayapp.domain.credentials import SecretKind
+from trayapp.domain.expiry import STATUS_LABELS, PasswordStatus
 from trayapp.editing import FormErrors, check_form
 from trayapp.ipc import RpcError
 
@@ -23,9 +26,17 @@ log = logging.getLogger(__name__)
 EVENT_WAIT_SECONDS = 25
 
 
-def client_row(client: Client, names: dict[str, str]) -> dict[str, Any]:
-    """Return what the rubrica shows of a client: every field but the secrets."""
+def client_row(
+    client: Client,
+    names: dict[str, str],
+    password: tuple[PasswordStatus, int | None] = (PasswordStatus.UNKNOWN, None),
+) -> dict[str, Any]:
+    """Return what the rubrica shows of a client: every field but the secrets.
+
+    `password` is the (status, days left) that `Studio.password_status` returns.
+    """
     changed = client.password_changed_on
+    status, days_left = password
     return {
         "id": client.id,
         "kind": client.kind.value,
@@ -49,6 +60,9 @@ def client_row(client: Client, names: dict[str, str]) -> dict[str, Any]:
         "has_password": client.has_password,
         "has_pin": client.has_pin,
         "password_changed_on": changed.isoformat() if changed else "",
+        "password_status": status.value,
+        "password_days_left": days_left,
+        "password_status_label": STATUS_LABELS[status],
     }
 
 
@@ -87,6 +101,9 @@ class WindowService:
             self._events.append(event)
             self._events_changed.notify_all()
 
+    def _row(self, client: Client, names: dict[str, str]) -> dict[str, Any]:
+        return client_row(client, names, self._studio.password_status(client))
+
     # -- RPC methods -------------------------------------------------------------
 
     def rpc_open_window(self) -> None:
@@ -104,12 +121,12 @@ class WindowService:
     def rpc_list_clients(self) -> list[dict[str, Any]]:
         clients = self._studio.clients()
         names = {client.id: client.name for client in clients}
-        return [client_row(client, names) for client in clients]
+        return [self._row(client, names) for client in clients]
 
     def rpc_get_client(self, client_id: str) -> dict[str, Any]:
         client = self._studio.get(client_id)
         names = {c.id: c.name for c in self._studio.clients()}
-        return client_row(client, names)
+        return self._row(client, names)
 
     def rpc_check_form(self, data: dict[str, Any]) -> dict[str, str]:
         """Return field -> Italian reason for every invalid field (empty when valid)."""
@@ -128,11 +145,12 @@ class WindowService:
         except FormErrors as errors:
             return {"errors": errors.errors}
         names = {c.id: c.name for c in self._studio.clients()}
-        return {"client": client_row(client, names)}
+        return {"client": self._row(client, names)}
 
     def rpc_linked_subjects(self, client_id: str) -> list[dict[str, Any]]:
         names = {c.id: c.name for c in self._studio.clients()}
-        return [client_row(c, names) for c in self._studio.linked_subjects(client_id)]
+        subjects = self._studio.linked_subjects(client_id)
+        return [self._row(subject, names) for subject in subjects]
 
     def rpc_delete_client(self, client_id: str, linked: str = "") -> dict[str, Any]:
         try:
@@ -158,6 +176,26 @@ class WindowService:
         if self._copy is None:
             raise RpcError("Gli appunti non sono disponibili in questa sessione")
         return {"clear_seconds": self._copy(client_id, kind)}
+
+    def rpc_audit_entries(
+        self, client_id: str = "", since: str = ""
+    ) -> list[dict[str, Any]]:
+        """Return the audit entries, newest first, for one client and from a day."""
+        try:
+            since_day = date.fromisoformat(since) if since else None
+        except ValueError:
+            raise RpcError(
+                f"Data non valida: «{since}» (usa il formato AAAA-MM-GG)", "since"
+            ) from None
+        audit = self._studio.audit
+        if audit is None:
+            return []
+        entries = audit.entries(client_id, since_day)
+        entries.reverse()
+        for entry in entries:
+            action = entry.get("action", "")
+            entry["action_label"] = ACTION_LABELS.get(action, action)
+        return entries
 
     def rpc_login(self, client_id: str) -> dict[str, str]:
         return self._login(client_id)

@@ -113,6 +113,7 @@ const COLUMNS = {
     { key: "user_id", label: "Utente", sortable: true },
     { key: "password", label: "Password", sortable: false },
     { key: "pin", label: "PIN", sortable: false },
+    { key: "password_status", label: "Stato password", sortable: false },
   ],
 };
 
@@ -124,6 +125,7 @@ const state = {
   sortKey: "name",
   sortAscending: true,
   query: "",
+  passwordFilter: "",
   revealed: new Map(),
   lastOwnChange: 0,
   listLoads: 0,
@@ -197,7 +199,10 @@ function compareClients(left, right) {
 // is filtered out stay in the list on their own.
 function rebuildRows() {
   const query = fold(state.query.trim());
-  const matches = state.clients.filter((client) => !query || client.searchKey.includes(query));
+  const wanted = state.passwordFilter;
+  const matches = state.clients.filter(
+    (client) => (!query || client.searchKey.includes(query)) && (!wanted || client.password_status === wanted)
+  );
   const shown = new Set(matches.map((client) => client.id));
   const children = new Map();
   const top = [];
@@ -220,7 +225,7 @@ function rebuildRows() {
   state.rows = rows;
   const empty = $("empty");
   empty.hidden = rows.length > 0;
-  empty.textContent = state.clients.length ? "Nessun cliente corrisponde alla ricerca." : "La rubrica è vuota: premi «Nuovo cliente».";
+  empty.textContent = state.clients.length ? "Nessun cliente corrisponde alla ricerca o al filtro." : "La rubrica è vuota: premi «Nuovo cliente».";
   renderHead();
   renderRows(true);
 }
@@ -304,10 +309,23 @@ function fillCell(cell, key, client, linked) {
     );
   } else if (key === "password" || key === "pin") {
     fillSecretCell(cell, key, client);
+  } else if (key === "password_status") {
+    const text = passwordStatusText(client);
+    cell.append(element("span", `password-state state-${client.password_status}`, text));
+    cell.title = text;
   } else {
     cell.textContent = client[key] || "";
     cell.title = client[key] || "";
   }
+}
+
+// Return the password state with its days left, e.g. "in scadenza (5 gg)".
+function passwordStatusText(client) {
+  const days = client.password_days_left;
+  if (client.password_status === "valid" || client.password_status === "expiring") {
+    return `${client.password_status_label} (${days} gg)`;
+  }
+  return client.password_status_label;
 }
 
 function fillSecretCell(cell, kind, client) {
@@ -628,6 +646,66 @@ async function deleteFromForm() {
   }
 }
 
+// -- audit log ----------------------------------------------------------------------
+
+const auditView = { serial: 0 };
+
+function formatStamp(iso) {
+  const stamp = new Date(iso);
+  if (Number.isNaN(stamp.getTime())) return iso || "";
+  return stamp.toLocaleString("it-IT", { dateStyle: "short", timeStyle: "medium" });
+}
+
+function fillAuditClients() {
+  const select = $("audit-client");
+  const selected = select.value;
+  select.replaceChildren(element("option", "", "Tutti i clienti"));
+  select.firstChild.value = "";
+  const clients = [...state.clients].sort((left, right) => collator.compare(fold(left.name), fold(right.name)));
+  for (const client of clients) {
+    const option = element("option", "", client.name);
+    option.value = client.id;
+    select.append(option);
+  }
+  select.value = selected;
+}
+
+async function loadAudit() {
+  auditView.serial += 1;
+  const serial = auditView.serial;
+  try {
+    const entries = await api("audit_entries", $("audit-client").value, $("audit-since").value);
+    if (serial !== auditView.serial) return;
+    const rows = entries.map((entry) => {
+      const row = element("tr", "audit-row");
+      row.dataset.action = entry.action || "";
+      row.dataset.clientId = entry.client_id || "";
+      const outcome = [entry.outcome, entry.detail].filter(Boolean).join(" – ");
+      for (const text of [formatStamp(entry.at), entry.user, entry.action_label, entry.client_name, outcome]) {
+        row.append(element("td", "", text || ""));
+      }
+      return row;
+    });
+    $("audit-rows").replaceChildren(...rows);
+    $("audit-empty").hidden = rows.length > 0;
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function openAudit() {
+  fillAuditClients();
+  $("audit").showModal();
+  await loadAudit();
+}
+
+function wireAudit() {
+  $("open-audit").addEventListener("click", openAudit);
+  $("close-audit").addEventListener("click", () => $("audit").close());
+  $("audit-client").addEventListener("change", loadAudit);
+  $("audit-since").addEventListener("change", loadAudit);
+}
+
 // -- wiring -----------------------------------------------------------------------
 
 function wireForm() {
@@ -664,6 +742,10 @@ function wireToolbar() {
     state.query = event.target.value;
     rebuildRows();
   });
+  $("password-filter").addEventListener("change", (event) => {
+    state.passwordFilter = event.target.value;
+    rebuildRows();
+  });
   $("refresh").addEventListener("click", loadClients);
   $("new-client").addEventListener("click", () => openForm(null));
   for (const tab of document.querySelectorAll(".views [role=tab]")) {
@@ -675,6 +757,7 @@ function wireToolbar() {
 
 window.trayapp = {
   markListChanged,
+  loadAudit,
   call: api,
   get listLoads() {
     return state.listLoads;
@@ -684,6 +767,7 @@ window.trayapp = {
 document.addEventListener("DOMContentLoaded", () => {
   wireToolbar();
   wireForm();
+  wireAudit();
   renderHead();
   showStatus("Caricamento della rubrica…");
   loadClients();
