@@ -22,6 +22,7 @@ from stdnum.it import codicefiscale
 from trayapp.clipboard import Clipboard, GtkClipboard
 from trayapp.domain.client import Client, Kind
 from trayapp.domain.credentials import SecretKind
+from trayapp.domain.passwords import meets_portal_rules
 from trayapp.ipc import RpcServer
 from trayapp.resident import TrayActions, user_error_types
 from trayapp.window.service import WindowService
@@ -650,3 +651,43 @@ def test_audit_shows_reveal_entry(open_window, studio):
         what="the empty Registro after a future date",
     )
     assert window.js("return document.querySelectorAll('#audit-rows tr').length") == 0
+
+
+def test_form_renews_password_keeping_previous(open_window, studio):
+    (cf,) = codici_fiscali(1, "BNC", "LCU")
+    client = studio.save_client(
+        {
+            "kind": "persona_fisica",
+            "cognome": "BIANCHI",
+            "nome": "LUCA",
+            "codice_fiscale": cf,
+            "password": "Vecchia1!x",
+            "pin": "1234567890",
+        }
+    )
+    window = open_window()
+    window.js(
+        row_script(
+            "BIANCHI LUCA",
+            "[...row.querySelectorAll('button')].find((b) => b.textContent === "
+            "'Modifica').click(); return true;",
+        )
+    )
+    window.wait_for("return document.getElementById('editor').open", what="the form")
+    click(window, "#renew-password")
+    question = window.wait_for(
+        "return document.getElementById('ask').open && "
+        "document.getElementById('ask-message').textContent",
+        what="the new password",
+    )
+    shown = question.split("Nuova password: ", 1)[1].split("\n", 1)[0]
+    assert meets_portal_rules(shown)
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Vecchia1!x"
+
+    click(window, "#ask-choices [data-choice=confirm]")
+    window.wait_for(
+        "return document.getElementById('status').textContent.includes('Nuova password salvata')",
+        what="the saved renewal",
+    )
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == shown
+    assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_1) == "Vecchia1!x"

@@ -45,9 +45,6 @@ class ResidentCommands:
     def rpc_unblock(self, client_id: str) -> dict[str, Any]:
         return self._studio.unblock(client_id).to_record()
 
-    def rpc_renew_password(self, client_id: str, password: str) -> dict[str, Any]:
-        return self._studio.renew_password(client_id, password).to_record()
-
     def rpc_restore_password(self, client_id: str) -> dict[str, Any]:
         return self._studio.restore_previous_password(client_id).to_record()
 

@@ -109,6 +109,12 @@ class WindowApi:
             return {"error": f"Tipo di credenziale sconosciuto: {kind}", "field": None}
         return self._call("copy_secret", client_id=client_id, kind=kind)
 
+    def generate_password(self) -> dict[str, Any]:
+        return self._call("generate_password")
+
+    def renew_password(self, client_id: str, password: str) -> dict[str, Any]:
+        return self._call("renew_password", client_id=client_id, password=password)
+
     def audit_entries(self, client_id: str = "", since: str = "") -> dict[str, Any]:
         return self._call("audit_entries", client_id=client_id, since=since)
 

@@ -18,6 +18,7 @@ from trayapp.audit import ACTION_LABELS
 from trayapp.domain.client import KIND_LABELS, Client
 from trayapp.domain.credentials import SecretKind
 from trayapp.domain.expiry import STATUS_LABELS, PasswordStatus
+from trayapp.domain.passwords import DEFAULT_LENGTH, generate_password
 from trayapp.editing import FormErrors, check_form
 from trayapp.ipc import RpcError
 
@@ -196,6 +197,14 @@ class WindowService:
             action = entry.get("action", "")
             entry["action_label"] = ACTION_LABELS.get(action, action)
         return entries
+
+    def rpc_generate_password(self, length: int = DEFAULT_LENGTH) -> str:
+        """Return a new password that meets the portal's rules; nothing is stored."""
+        return generate_password(length)
+
+    def rpc_renew_password(self, client_id: str, password: str) -> dict[str, Any]:
+        """Store a renewed password, keeping the last 3; the form and the CLI call it."""
+        return self._studio.renew_password(client_id, password).to_record()
 
     def rpc_login(self, client_id: str) -> dict[str, str]:
         return self._login(client_id)

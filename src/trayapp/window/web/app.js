@@ -552,6 +552,7 @@ async function openForm(clientId) {
   const changed = client && client.password_changed_on;
   $("password-changed").textContent = changed ? `Ultima modifica: ${formatDate(changed)}` : "";
   $("delete-client").hidden = !client;
+  $("renew-password").hidden = !client;
   showFormErrors({}, false);
   applyKind();
   form.snapshot = JSON.stringify(collectForm());
@@ -735,6 +736,42 @@ function wireForm() {
   });
   $("cancel-form").addEventListener("click", () => closeForm(false));
   $("delete-client").addEventListener("click", deleteFromForm);
+  $("renew-password").addEventListener("click", renewPassword);
+}
+
+// Generate a password that meets the portal's rules, show it for the user to
+// set on the portal, and store it (keeping the previous one) once confirmed.
+async function renewPassword() {
+  const clientId = form.clientId;
+  if (!clientId) return;
+  let password;
+  try {
+    password = await api("generate_password");
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  const choice = await ask(
+    `Nuova password: ${password}\n\nImpostala sul portale (Profilo utente, ` +
+      "Cambia password), poi conferma qui. La password precedente resta nel portachiavi.",
+    [
+      { label: "Annulla", value: "cancel" },
+      { label: "L'ho impostata sul portale", value: "confirm", className: "primary" },
+    ],
+  );
+  if (choice !== "confirm") {
+    showStatus("Nessuna modifica: resta la password di prima.");
+    return;
+  }
+  try {
+    await api("renew_password", clientId, password);
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  await closeForm(true);
+  await loadClients();
+  showStatus("Nuova password salvata; la precedente resta nel portachiavi.", "ok");
 }
 
 function wireToolbar() {
