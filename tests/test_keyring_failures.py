@@ -105,3 +105,16 @@ def test_missing_keyring_message(trayapp_home, tmp_path):
         timeout=60,
     )
     assert listed.stdout.strip() == "[]"
+
+
+def test_secret_too_long_for_windows_rejected(studio):
+    from trayapp.domain.credentials import SecretKind
+    from trayapp.secretstore.base import SecretStoreError
+
+    with pytest.raises(SecretStoreError) as caught:
+        studio.secrets.set("c0ffee000001", SecretKind.PASSWORD, "x" * 1281)
+    assert str(caught.value) == (
+        "Password troppo lungo per il portachiavi (1281 caratteri, massimo 1280). "
+        "Nulla è stato modificato."
+    )
+    assert studio.secrets.get("c0ffee000001", SecretKind.PASSWORD) is None

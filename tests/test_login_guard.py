@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
@@ -82,6 +83,16 @@ def test_fourth_attempt_refused_after_three_failures(env, portal):
     state = client_state(env)
     assert state["login_failures"] == 0
     assert state["last_login_outcome"] == "success"
+    assert state["pin_lapses_on"] == f"{date.today().year + 2}-12-31"
+    audit = json.loads(trayapp(env, "audit", "--json").stdout)
+    outcomes = [entry["outcome"] for entry in audit if entry["action"] == "login"]
+    assert outcomes == [
+        "invalid_credentials",
+        "invalid_credentials",
+        "invalid_credentials",
+        "rifiutato da trayapp",
+        "success",
+    ]
 
 
 def test_locked_account_refused_without_contacting_portal(env, portal):

@@ -117,3 +117,35 @@ def test_second_start_hands_over_and_cli_writes_go_through_tray(
             if process.poll() is None:
                 process.terminate()
                 process.communicate(timeout=30)
+
+
+@pytest.mark.desktop
+def test_start_after_crash_is_not_blocked(
+    tmp_path, short_tmp, keyring_daemon, tray_host
+):
+    home = tmp_path / "home"
+    env, _ = trayapp_env(
+        tmp_path,
+        home=home,
+        temporary=short_tmp,
+        keyring=keyring_daemon,
+        display=tray_host,
+    )
+    crashed = start(env)
+    deadline = time.monotonic() + 30
+    while not (home / "data" / "instance.json").exists():
+        assert time.monotonic() < deadline, "the tray never published its channel"
+        time.sleep(0.2)
+    crashed.kill()
+    crashed.communicate(timeout=30)
+    assert (home / "data" / "instance.json").exists()
+
+    again = start(env)
+    try:
+        time.sleep(4)
+        assert again.poll() is None
+        log_text = (home / "logs" / "trayapp.log").read_text(encoding="utf-8")
+        assert log_text.count("tray started") == 2
+    finally:
+        again.terminate()
+        again.communicate(timeout=30)

@@ -315,6 +315,9 @@ def client_summary(client: Client, studio) -> dict[str, Any]:
         "password_changed_on": changed.isoformat() if changed else None,
         "password_status": status.value,
         "password_days_left": days_left,
+        "pin_lapses_on": client.pin_lapses_on.isoformat()
+        if client.pin_lapses_on
+        else None,
         "login_failures": client.login_failures,
         "account_locked": client.account_locked,
         "last_login_at": client.last_login_at or None,

@@ -9,6 +9,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from trayapp.domain.expiry import pin_lapse_date
+
 
 class Kind(StrEnum):
     PERSONA_FISICA = "persona_fisica"
@@ -74,6 +76,13 @@ class Client:
     def login_user_id(self) -> str:
         """Return the portal user id: the stored one, else the codice fiscale."""
         return self.user_id or self.codice_fiscale
+
+    @property
+    def pin_lapses_on(self) -> date | None:
+        """Return the day the PIN lapses if unused, from the last successful login."""
+        if self.last_success_on is None:
+            return None
+        return pin_lapse_date(self.last_success_on)
 
     @property
     def has_credentials(self) -> bool:

@@ -63,6 +63,9 @@ def client_row(
         "password_changed_on": changed.isoformat() if changed else "",
         "password_status": status.value,
         "password_days_left": days_left,
+        "pin_lapses_on": client.pin_lapses_on.isoformat()
+        if client.pin_lapses_on
+        else "",
         "password_status_label": STATUS_LABELS[status],
     }
 
