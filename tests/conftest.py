@@ -85,6 +85,11 @@ def keyring_daemon(tmp_path_factory) -> Iterator[dict[str, str]]:
     env = dict(
         os.environ, XDG_DATA_HOME=str(data_home), XDG_RUNTIME_DIR=str(runtime_dir)
     )
+    # Services the bus starts on demand (the keyring's unlock prompter among
+    # them) get no display, so a prompt fails at once as if dismissed instead
+    # of waiting on the virtual screen for a click that never comes.
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
     bus_address = f"unix:path={runtime_dir / 'bus'}"
     dbus = subprocess.Popen(
         [_require("dbus-daemon"), "--session", "--nofork", f"--address={bus_address}"],
