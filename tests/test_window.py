@@ -217,6 +217,23 @@ def test_client_lifecycle_through_form(open_window, resident, studio):
         "password"
     ]
 
+    window.js(
+        row_script(
+            "Verdi Giuseppe",
+            "row.querySelector('.col-user_id button').click(); return true;",
+        )
+    )
+    window.wait_for(
+        "return document.getElementById('status').textContent.includes('Utente di')",
+        what="the user id copy message",
+    )
+    assert window.clipboard() == cf
+    copies = studio.audit.entries(client.id)
+    assert [entry["detail"] for entry in copies if entry["action"] == "copy"] == [
+        "password",
+        "user_id",
+    ]
+
     click(window, "#view-01")
     window.js(
         row_script(

@@ -25,6 +25,7 @@ WINDOW_SIZE = (1100, 720)
 WINDOW_MIN_SIZE = (800, 520)
 EVENT_WAIT_SECONDS = 20
 SECRET_KINDS = ("password", "pin")
+COPY_KINDS = ("user_id", *SECRET_KINDS)
 
 # Texts of pywebview's own dialogs, in Italian.
 LOCALIZATION = {
@@ -105,7 +106,7 @@ class WindowApi:
 
         The secret reaches neither the page nor this process.
         """
-        if kind not in SECRET_KINDS:
+        if kind not in COPY_KINDS:
             return {"error": f"Tipo di credenziale sconosciuto: {kind}", "field": None}
         return self._call("copy_secret", client_id=client_id, kind=kind)
 

@@ -174,8 +174,11 @@ class WindowService:
         return self._studio.reveal_secret(client_id, SecretKind(kind), purpose)
 
     def rpc_copy_secret(self, client_id: str, kind: str) -> dict[str, int]:
-        """Copy a password or PIN on the resident's clipboard; return {"clear_seconds"}."""
-        if kind not in (SecretKind.PASSWORD.value, SecretKind.PIN.value):
+        """Copy the user id, password or PIN on the resident's clipboard.
+
+        Returns {"clear_seconds"}, the delay before the clipboard is cleared.
+        """
+        if kind not in ("user_id", SecretKind.PASSWORD.value, SecretKind.PIN.value):
             raise RpcError(f"Segreto sconosciuto: {kind}")
         if self._copy is None:
             raise RpcError("Gli appunti non sono disponibili in questa sessione")

@@ -309,6 +309,8 @@ function fillCell(cell, key, client, linked) {
     );
   } else if (key === "password" || key === "pin") {
     fillSecretCell(cell, key, client);
+  } else if (key === "user_id") {
+    fillUserCell(cell, client);
   } else if (key === "password_status") {
     const text = passwordStatusText(client);
     cell.append(element("span", `password-state state-${client.password_status}`, text));
@@ -326,6 +328,22 @@ function passwordStatusText(client) {
     return `${client.password_status_label} (${days} gg)`;
   }
   return client.password_status_label;
+}
+
+function fillUserCell(cell, client) {
+  cell.title = client.user_id || "";
+  if (!client.user_id) return;
+  const copy = button("copia", "small", async () => {
+    try {
+      const copied = await api("copy_secret", client.id, "user_id");
+      const clearing = copied && copied.clear_seconds > 0 ? `: si cancella tra ${copied.clear_seconds} secondi` : "";
+      showStatus(`Utente di ${client.name} copiato negli appunti${clearing}`, "ok");
+    } catch (error) {
+      showError(error);
+    }
+  });
+  copy.setAttribute("aria-label", `copia utente di ${client.name}`);
+  cell.append(element("span", "code", client.user_id), copy);
 }
 
 function fillSecretCell(cell, kind, client) {
