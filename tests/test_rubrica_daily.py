@@ -132,3 +132,121 @@ def test_rubrica_from_tray_add_client_and_login(
     secrets = {PASSWORD, PIN}
     assert find_secrets([home, short_tmp], secrets) == []
     assert not any(secret in stderr for secret in secrets)
+
+
+def window_pids(display: str) -> set[int]:
+    """Return the process ids of the rubrica windows on the screen."""
+    pids = {_pid_of(display, window) for window in window_ids(display)}
+    return {pid for pid in pids if pid is not None}
+
+
+def test_left_click_opens_and_reopens_rubrica(
+    tmp_path, short_tmp, keyring_daemon, tray_host
+):
+    home = tmp_path / "home"
+    env, _ = trayapp_env(
+        tmp_path,
+        home=home,
+        temporary=short_tmp,
+        keyring=keyring_daemon,
+        display=tray_host,
+    )
+    tray = subprocess.Popen(
+        [sys.executable, "-m", "trayapp"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        x, y = xtray.find_icon(tray_host, timeout=30)
+        xtray.click(tray_host, x, y, 1)
+        first = wait_for(lambda: window_pids(tray_host), 60, "the rubrica window")
+        (pid,) = first
+        subprocess.run(["kill", "-9", str(pid)], check=True)
+        wait_for(lambda: not window_pids(tray_host), 30, "the window to go away")
+
+        xtray.click(tray_host, x, y, 1)
+        second = wait_for(lambda: window_pids(tray_host), 60, "the reopened window")
+        assert second != first
+        assert tray.poll() is None
+    finally:
+        tray.terminate()
+        tray.wait(30)
+
+
+def test_keyboard_enter_saves_escape_closes(
+    tmp_path, short_tmp, keyring_daemon, tray_host
+):
+    home = tmp_path / "home"
+    env, _ = trayapp_env(
+        tmp_path,
+        home=home,
+        temporary=short_tmp,
+        keyring=keyring_daemon,
+        display=tray_host,
+    )
+    tray = subprocess.Popen(
+        [sys.executable, "-m", "trayapp"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    driver = None
+    try:
+        wait_for(lambda: (home / "data" / "instance.json").exists(), 30, "the channel")
+        record = json.loads(
+            (home / "data" / "instance.json").read_text(encoding="utf-8")
+        )
+        driver = WindowDriver(
+            record["address"], bytes.fromhex(record["key"]), dict(env)
+        )
+        (window,) = wait_for(
+            lambda: [
+                w
+                for w in window_ids(tray_host)
+                if driver and _pid_of(tray_host, w) == driver.pid
+            ],
+            30,
+            "the driven window",
+        )
+        click(driver, "#new-client")
+        driver.wait_for(
+            "return document.getElementById('editor').open", what="the form"
+        )
+        driver.js("document.getElementById('f-cognome').focus(); return true;")
+        keys = {"DISPLAY": tray_host, "PATH": "/usr/bin:/bin"}
+        subprocess.run(
+            ["xdotool", "windowfocus", "--sync", window], env=keys, check=True
+        )
+        subprocess.run(
+            ["xdotool", "type", "--delay", "30", "Rossi"], env=keys, check=True
+        )
+        subprocess.run(["xdotool", "key", "Return"], env=keys, check=True)
+        error = driver.wait_for(
+            "return document.getElementById('error-codice_fiscale').textContent",
+            what="the error shown by the save that Enter started",
+        )
+        assert "obbligatorio" in error
+        subprocess.run(["xdotool", "key", "Escape"], env=keys, check=True)
+        question = driver.wait_for(
+            "return document.getElementById('ask').open && "
+            "document.getElementById('ask-message').textContent",
+            what="the unsaved-changes question",
+        )
+        assert "modifiche non salvate" in question
+    finally:
+        if driver is not None:
+            driver.close()
+        tray.terminate()
+        tray.wait(30)
+
+
+def _pid_of(display: str, window: str) -> int | None:
+    found = subprocess.run(
+        ["xdotool", "getwindowpid", window],
+        env={"DISPLAY": display, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    text = found.stdout.strip()
+    return int(text) if text.isdigit() else None
