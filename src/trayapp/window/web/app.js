@@ -181,7 +181,8 @@ async function loadClients() {
     $("changed-hint").hidden = true;
     rebuildRows();
     state.listLoads += 1;
-    showStatus(`${state.clients.length} clienti in rubrica`);
+    const count = state.clients.length;
+    showStatus(count === 1 ? "1 cliente in rubrica" : `${count} clienti in rubrica`);
   } catch (error) {
     showError(error);
   } finally {
