@@ -606,8 +606,8 @@ class Studio:
                 browser = find_browser(environ=self._environ)
             except BrowserNotFound as exc:
                 if self._environ.get(BROWSER_VARIABLE):
-                    # A browser the user named but that cannot run is their
-                    # setting to fix, so say so instead of falling back.
+                    # A browser the user named but that cannot run is a setting
+                    # to fix, so report it instead of falling back.
                     raise
                 log.warning(
                     "No usable Chromium-family browser (%s): logins use the embedded "

@@ -264,7 +264,7 @@ def _wait_for_instance(paths) -> bool:
 
 
 def _hand_over_to_running_instance(paths) -> bool:
-    """Ask a running tray to show the rubrica; return whether one answered."""
+    """Ask a running tray to show the rubrica; return whether one replied."""
     from trayapp import instance
     from trayapp.ipc import RpcError
 

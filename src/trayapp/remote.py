@@ -122,7 +122,7 @@ class RemoteStudio:
         return self._channel.call("cli_email", client_id=client_id)
 
     def wait_for_browser(self) -> None:
-        """The browser belongs to the resident process and stays open with it."""
+        """Return at once: the browser belongs to the resident process and stays open."""
 
     def close(self) -> None:
         self._channel.close()

@@ -50,7 +50,7 @@ def expiry_text(days_left: int | None) -> str:
 
 
 class TrayActions:
-    """What the tray menu does, with each outcome told to the user in a notification."""
+    """Run the tray menu's commands and report each outcome in a notification."""
 
     def __init__(
         self,

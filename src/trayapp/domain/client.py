@@ -55,7 +55,7 @@ class Client:
     has_pin: bool = False
     password_changed_on: date | None = None
     password_expired: bool = False
-    """The portal answered PASSWORD_EXPIRED at the last login."""
+    """The portal replied PASSWORD_EXPIRED at the last login."""
     login_failures: int = 0
     """Consecutive logins the portal refused as INVALID_CREDENTIALS."""
     account_locked: bool = False

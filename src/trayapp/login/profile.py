@@ -192,8 +192,8 @@ def _build(data: Mapping[str, Any], override_path: Path) -> LoginProfile:
         raise _invalid(source, "default_target", 'una delle chiavi di "targets"')
     for key, url in [("login_url", data["login_url"]), *data["targets"].items()]:
         if not _is_agency_url(url.replace(GOTO_PLACEHOLDER, "")):
-            # Password and PIN are typed into this page: only the Agency's own
-            # https hosts may receive them, whatever a profile file says.
+            # Password and PIN are typed into this page, so only the Agency's
+            # own https hosts may receive them, whatever a profile file contains.
             raise _invalid(
                 source,
                 key if key == "login_url" else f"targets.{key}",
