@@ -115,7 +115,7 @@ def test_import_twice_adds_nothing(studio):
     assert sorted(client.id for client in studio.clients()) == ids_before
 
 
-def test_bad_rows_rejected_with_row_field_reason_and_good_rows_land(studio, tmp_path):
+def test_bad_rows_rejected_good_rows_land(studio, tmp_path):
     path = write_csv(
         tmp_path / "misto.csv",
         [

@@ -1,4 +1,4 @@
-"""A desktop with no tray host: the user is told why no icon shows."""
+"""A desktop with no tray host: trayapp explains why no icon shows."""
 
 from __future__ import annotations
 

@@ -49,9 +49,7 @@ def test_concurrent_imports_add_each_client_once(tmp_path, short_tmp, keyring_da
 
 
 @pytest.mark.desktop
-def test_second_start_hands_over_and_cli_writes_go_through_tray(
-    tmp_path, short_tmp, keyring_daemon, tray_host
-):
+def test_second_start_hands_over(tmp_path, short_tmp, keyring_daemon, tray_host):
     home = tmp_path / "home"
     env, _ = trayapp_env(
         tmp_path,

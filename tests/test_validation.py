@@ -55,7 +55,7 @@ def test_partita_iva_it_prefix_removed():
     assert result.repairs == ("partita IVA: tolto il prefisso IT",)
 
 
-def test_partita_iva_leading_zero_restored_only_when_check_digit_passes():
+def test_partita_iva_zero_needs_check_digit():
     assert normalize_partita_iva("8289430533").value == "08289430533"
     with pytest.raises(FieldError) as caught:
         normalize_partita_iva("8289430534")
