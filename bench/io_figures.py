@@ -117,12 +117,14 @@ class TimedList(list):
         super().append(item)
 
 
-def _timed_login(engine: LoginEngine, portal: PortalServer, who: Credentials) -> float:
+def _timed_login(
+    engine: LoginEngine, portal: PortalServer, credentials: Credentials
+) -> float:
     received = portal.state.received
     assert isinstance(received, TimedList)
     before = len(received.times)
     started = time.perf_counter()
-    result = engine.login(who, "cassetto", timeout=LOGIN_TIMEOUT)
+    result = engine.login(credentials, "cassetto", timeout=LOGIN_TIMEOUT)
     if len(received.times) == before:
         raise RuntimeError(f"the portal received no login: {result.outcome}")
     return (received.times[before] - started) * 1000
@@ -166,20 +168,20 @@ def login_figures(desktop: Desktop, repeats: int) -> list[Figure]:
     os.environ["TRAYAPP_PORTAL_ORIGIN"] = portal.origin
     os.environ["TRAYAPP_BROWSER_ARGS"] = LOCAL_ONLY_BROWSER_ARGS
     try:
-        who = Credentials(USER_ID, new_password(), new_pin())
-        portal.accounts[who.user_id] = (who.password, who.pin)
+        credentials = Credentials(USER_ID, new_password(), new_pin())
+        portal.accounts[credentials.user_id] = (credentials.password, credentials.pin)
         profile = load_profile(desktop.folder("login-config"))
         cold = []
         for repeat in range(repeats):
             log.info("cold login %d/%d", repeat + 1, repeats)
             with LoginEngine(profile, CHROMIUM) as engine:
-                cold.append(_timed_login(engine, portal, who))
+                cold.append(_timed_login(engine, portal, credentials))
         warm = []
         with LoginEngine(profile, CHROMIUM) as engine:
-            _timed_login(engine, portal, who)
+            _timed_login(engine, portal, credentials)
             for repeat in range(repeats):
                 log.info("login with the browser running %d/%d", repeat + 1, repeats)
-                warm.append(_timed_login(engine, portal, who))
+                warm.append(_timed_login(engine, portal, credentials))
         floor_cold, floor_warm = _floor_page_ms(portal, repeats)
     finally:
         portal.stop()
