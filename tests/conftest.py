@@ -1,9 +1,10 @@
 """Shared fixtures: a private keyring daemon, a virtual X screen with a tray host.
 
 The desktop parts are real programs from Debian (dbus-daemon,
-gnome-keyring-daemon, Xvfb, trayer); each is started once per test session
-with its state under a temporary folder, so no earlier run and no user
-setting leaks in.
+gnome-keyring-daemon, Xvfb, trayer, notification-daemon), each with its
+state under a temporary folder, so no earlier run and no user setting leaks
+in. Xvfb and trayer are started once per test session. The D-Bus session
+with its keyring is started for each test that asks for it.
 """
 
 from __future__ import annotations

@@ -263,8 +263,8 @@ class Studio:
         """Add or edit a client from the anagrafica form's values.
 
         Empty password or PIN leaves the stored one as it is. Every field is
-        checked first and FormErrors lists all that failed; then secrets are
-        written, then the index, and a failed index write puts the previous
+        checked first, and FormErrors lists all that failed. Then the secrets
+        are written, then the index. A failed index write puts the previous
         secrets back.
         """
         checked = check_form(data)

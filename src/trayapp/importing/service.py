@@ -2,8 +2,9 @@
 
 Rows are matched to existing clients by codice fiscale, so importing the
 same file twice adds nothing. Secrets are written before the index points
-to them; if the secret store fails part way, the secrets already written
-are put back as they were and the index is not touched.
+to them. If the secret store fails part way, the index is not touched and
+the secrets already written are put back as they were. When the store
+stops responding, the error says how many could not be put back.
 """
 
 from __future__ import annotations

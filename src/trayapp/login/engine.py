@@ -378,7 +378,7 @@ class _LoginSteps:
             profile.login_url(self._request.target), timeout=self.remaining_ms()
         )
         if response is not None and response.status >= 500:
-            log.warning("Login page answered HTTP %s", response.status)
+            log.warning("Login page returned HTTP %s", response.status)
             return LoginResult.of(LoginOutcome.PORTAL_UNREACHABLE, page.url)
         tab = self.find(page, profile.tab_selectors, "la scheda Fisconline/Entratel")
         # A real mouse click: the portal ignores synthetic (untrusted) clicks.
@@ -454,7 +454,7 @@ class _LoginSteps:
             return self.follow_to_target()
         if response.status == 401:
             return self.failure(response)
-        log.warning("Login API answered HTTP %s", response.status)
+        log.warning("Login API returned HTTP %s", response.status)
         return LoginResult.of(
             LoginOutcome.UNKNOWN, page.url, detail=f"HTTP {response.status}"
         )
@@ -481,7 +481,7 @@ class _LoginSteps:
             code = None
         outcome = self._profile.failure_codes.get(str(code))
         if outcome is None:
-            log.warning("Login API answered 401 with unknown code %r", code)
+            log.warning("Login API returned 401 with unknown code %r", code)
             detail = f"codice {code}" if code else "HTTP 401"
             return LoginResult.of(LoginOutcome.UNKNOWN, self._page.url, detail=detail)
         return LoginResult.of(outcome, self._page.url)
