@@ -21,7 +21,7 @@ RUN_PACKAGES=(
 # The real desktop parts the tests drive.
 TEST_PACKAGES=(
     xvfb xauth xdotool trayer dbus-x11 x11-utils chromium fonts-dejavu-core
-    notification-daemon
+    notification-daemon xclip
 )
 
 as_root() {
