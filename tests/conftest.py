@@ -4,7 +4,7 @@ The desktop parts are real programs from Debian (dbus-daemon,
 gnome-keyring-daemon, Xvfb, trayer, notification-daemon), each with its
 state under a temporary folder, so no earlier run and no user setting leaks
 in. Xvfb and trayer are started once per test session. The D-Bus session
-with its keyring is started for each test that asks for it.
+with its keyring is started for each test that requests it.
 """
 
 from __future__ import annotations

@@ -36,6 +36,12 @@ def valid_cf() -> str:
     return body + codicefiscale.calc_check_digit(body)
 
 
+def tray_channel(home: Path) -> tuple[str, bytes]:
+    """Return the address and key the running tray published in its data folder."""
+    record = json.loads((home / "data" / "instance.json").read_text(encoding="utf-8"))
+    return record["address"], bytes.fromhex(record["key"])
+
+
 def window_ids(display: str) -> list[str]:
     found = subprocess.run(
         ["xdotool", "search", "--onlyvisible", "--name", WINDOW_TITLE],
@@ -75,12 +81,7 @@ def test_rubrica_from_tray_add_client_and_login(
         xtray.open_menu_path(tray_host, ["Apri rubrica"], menu_model(home))
         wait_for(lambda: window_ids(tray_host), 60, "the rubrica window")
 
-        record = json.loads(
-            (home / "data" / "instance.json").read_text(encoding="utf-8")
-        )
-        driver = WindowDriver(
-            record["address"], bytes.fromhex(record["key"]), extra_env=dict(env)
-        )
+        driver = WindowDriver(*tray_channel(home), extra_env=dict(env))
         click(driver, "#new-client")
         driver.wait_for(
             "return document.getElementById('editor').open", what="the form"
@@ -194,12 +195,7 @@ def test_keyboard_enter_saves_escape_closes(
     driver = None
     try:
         wait_for(lambda: (home / "data" / "instance.json").exists(), 30, "the channel")
-        record = json.loads(
-            (home / "data" / "instance.json").read_text(encoding="utf-8")
-        )
-        driver = WindowDriver(
-            record["address"], bytes.fromhex(record["key"]), dict(env)
-        )
+        driver = WindowDriver(*tray_channel(home), dict(env))
         (window,) = wait_for(
             lambda: [
                 w

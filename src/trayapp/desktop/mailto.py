@@ -22,7 +22,7 @@ def build_mailto(address: str, subject: str = "", body: str = "") -> str:
     The address must be a single addr-spec: anything that would add a
     second recipient or a header raises MailtoError instead of being
     passed on. Line breaks in the subject become spaces; in the body they
-    are kept as %0D%0A, as RFC 6068 asks.
+    are kept as %0D%0A, as RFC 6068 requires.
     """
     address = address.strip()
     if not address or address.count("@") != 1:

@@ -49,7 +49,7 @@ def password_status(
 
     With the default rules a password changed 74 days ago is valid (16 days
     left), at 75 days it is expiring (15 left) and at 90 it is expired (0
-    left). `marked_expired` (the portal said PASSWORD_EXPIRED) wins over
+    left). `marked_expired` (the portal returned PASSWORD_EXPIRED) wins over
     the date.
     """
     if changed_on is None:

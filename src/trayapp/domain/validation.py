@@ -256,11 +256,12 @@ def normalize_pin(raw: object) -> Normalized:
 
 
 def validate_password(raw: object) -> str:
-    """Check a stored password: any printable text up to 128 characters.
+    """Check a stored password: printable text of 8 to 128 characters.
 
-    The portal's own rules (8 to 15 characters) apply to new passwords; a
-    stored one is kept as the client has it, so only what could never be
-    typed is rejected. The message never repeats the password.
+    The portal's full rules (at most 15 characters, every kind of character)
+    apply to new passwords. A stored one is kept as the client has it, so
+    only what the portal could never accept is rejected. The message never
+    repeats the password.
     """
     text = "" if raw is None else str(raw)
     if not text:

@@ -4,7 +4,7 @@ Rows are matched to existing clients by codice fiscale, so importing the
 same file twice adds nothing. Secrets are written before the index points
 to them. If the secret store fails part way, the index is not touched and
 the secrets already written are put back as they were. When the store
-stops responding, the error says how many could not be put back.
+stops responding, the error message gives how many could not be put back.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from trayapp.domain.credentials import Credentials
 from trayapp.login.outcome import LoginOutcome, LoginResult
-from trayapp.login.profile import LoginProfile
+from trayapp.login.profile import LoginProfile, page_changed_result
 
 log = logging.getLogger(__name__)
 
@@ -225,18 +225,7 @@ def _drive_login(window: Any, gui: Any, request: _LoginRequest) -> LoginResult:
     try:
         return steps.run()
     except _PageChanged as exc:
-        log.warning(
-            "Login page changed: %s not found; update %s",
-            exc.args[0],
-            request.profile.override_path,
-        )
-        folder = request.profile.override_path
-        return LoginResult.of(
-            LoginOutcome.PAGE_CHANGED,
-            steps.url,
-            element=exc.args[0],
-            folder=f" ({folder.parent})" if folder else "",
-        )
+        return page_changed_result(request.profile, exc.args[0], steps.url)
     except _PortalUnreachable:
         log.warning("Portal unreachable: the login page did not load")
         return LoginResult.of(LoginOutcome.PORTAL_UNREACHABLE, steps.url)

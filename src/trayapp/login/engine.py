@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from trayapp.domain.credentials import Credentials
 from trayapp.login.outcome import LoginOutcome, LoginResult
-from trayapp.login.profile import LoginProfile
+from trayapp.login.profile import LoginProfile, page_changed_result
 
 log = logging.getLogger(__name__)
 
@@ -307,18 +307,7 @@ class LoginEngine:
         try:
             return steps.run()
         except _PageChanged as exc:
-            log.warning(
-                "Login page changed: %s not found; update %s",
-                exc.args[0],
-                request.profile.override_path,
-            )
-            folder = request.profile.override_path
-            return LoginResult.of(
-                LoginOutcome.PAGE_CHANGED,
-                page.url,
-                element=exc.args[0],
-                folder=f" ({folder.parent})" if folder else "",
-            )
+            return page_changed_result(request.profile, exc.args[0], page.url)
         except PlaywrightTimeout:
             log.warning("Login of %s timed out", request.credentials.user_id)
             return LoginResult.of(

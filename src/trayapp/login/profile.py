@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from trayapp.login.outcome import LoginOutcome
+from trayapp.login.outcome import LoginOutcome, LoginResult
 
 log = logging.getLogger(__name__)
 
@@ -278,4 +278,18 @@ def _with_origin(profile: LoginProfile, origin: str) -> LoginProfile:
     targets = {name: move(url) for name, url in profile.targets.items()}
     return replace(
         profile, login_url_template=move(profile.login_url_template), targets=targets
+    )
+
+
+def page_changed_result(profile: LoginProfile, element: str, url: str) -> LoginResult:
+    """Log and return PAGE_CHANGED for an element of `profile` missing from the page."""
+    log.warning(
+        "Login page changed: %s not found; update %s", element, profile.override_path
+    )
+    folder = profile.override_path
+    return LoginResult.of(
+        LoginOutcome.PAGE_CHANGED,
+        url,
+        element=element,
+        folder=f" ({folder.parent})" if folder else "",
     )

@@ -10,7 +10,7 @@ from trayapp.domain.credentials import SecretKind
 class SecretStoreError(Exception):
     """A secret could not be read, written or deleted.
 
-    The message is Italian, says what to do, and never contains the secret.
+    The message is Italian, tells what to do, and never contains the secret.
     """
 
 
