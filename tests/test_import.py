@@ -12,6 +12,7 @@ import pytest
 from trayapp.domain.client import Kind
 from trayapp.domain.credentials import SecretKind
 from trayapp.importing.readers import ImportFileError
+from trayapp.storage.tinydb_index import TinyDBClientIndex
 
 SAMPLES = Path(__file__).resolve().parent / "data"
 SAMPLE_CSV = SAMPLES / "clienti-excel.csv"
@@ -259,9 +260,7 @@ def test_dry_run_writes_nothing(studio):
 
     assert report.imported == 300
     assert studio.clients() == []
-    assert not studio.paths.index_file.exists() or "clients" not in json.loads(
-        studio.paths.index_file.read_text(encoding="utf-8")
-    )
+    assert TinyDBClientIndex(studio.paths.index_file).all() == []
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
+
+from trayapp.tray.menu import build_menu
 
 
 @pytest.fixture
@@ -47,8 +50,15 @@ def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
     )
 
 
+def index_bytes(studio) -> tuple[bytes, bytes]:
+    """The index file and its journal, which together hold the client list."""
+    index = studio.paths.index_file
+    journal = index.with_name(index.name + ".journal")
+    return index.read_bytes(), journal.read_bytes()
+
+
 def test_locked_keyring_message_and_nothing_changed(one_client, studio):
-    index_before = studio.paths.index_file.read_bytes()
+    index_before = index_bytes(studio)
     lock_default_collection()
 
     result = cli(
@@ -60,11 +70,11 @@ def test_locked_keyring_message_and_nothing_changed(one_client, studio):
         "trayapp: Il portachiavi di sistema è bloccato o lo sblocco è stato annullato: "
         "sbloccalo e riprova. Nulla è stato modificato."
     )
-    assert studio.paths.index_file.read_bytes() == index_before
+    assert index_bytes(studio) == index_before
 
 
 def test_locked_keyring_import_keeps_index(one_client, studio, tmp_path):
-    index_before = studio.paths.index_file.read_bytes()
+    index_before = index_bytes(studio)
     lock_default_collection()
     path = tmp_path / "due.csv"
     path.write_text(
@@ -77,7 +87,7 @@ def test_locked_keyring_import_keeps_index(one_client, studio, tmp_path):
 
     assert result.returncode == 1
     assert "portachiavi di sistema è bloccato" in result.stderr
-    assert studio.paths.index_file.read_bytes() == index_before
+    assert index_bytes(studio) == index_before
 
 
 def test_missing_keyring_message(trayapp_home, tmp_path):
@@ -118,3 +128,28 @@ def test_secret_too_long_for_windows_rejected(studio):
         "Nulla è stato modificato."
     )
     assert studio.secrets.get("c0ffee000001", SecretKind.PASSWORD) is None
+
+
+def test_removed_secret_shows_missing(one_client, studio):
+    import keyring
+
+    # As if another program, or the user in Seahorse, removed the password.
+    keyring.delete_password("trayapp", f"{one_client.id}/password")
+
+    result = cli("login", one_client.codice_fiscale, "--no-wait")
+    listed = cli("list", "--json")
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "trayapp: ROSSI ANNA: credenziali mancanti (password non presente nel "
+        "portachiavi). Inseriscile con «trayapp set-credentials» o nella sezione "
+        "Servizi telematici."
+    )
+    [shown] = json.loads(listed.stdout)
+    assert (shown["has_password"], shown["has_pin"]) == (False, True)
+    entries = build_menu(studio.clients(), [], window_available=True)
+    [client_menu] = [entry for entry in entries if entry.text == "ROSSI ANNA"]
+    assert (
+        client_menu.children[0].text == "Login cassetto fiscale — credenziali mancanti"
+    )
+    assert client_menu.children[0].enabled is False

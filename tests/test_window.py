@@ -25,6 +25,7 @@ from trayapp.domain.credentials import SecretKind
 from trayapp.domain.passwords import meets_portal_rules
 from trayapp.ipc import RpcServer
 from trayapp.resident import TrayActions, user_error_types
+from trayapp.storage.tinydb_index import TinyDBClientIndex
 from trayapp.window.service import WindowService
 from window_harness import CountingService, FdWatcher, WindowDriver
 
@@ -377,7 +378,7 @@ def test_fifty_concurrent_saves_land_in_index(open_window, studio, resident):
     assert all("client" in answer for answer in answers)
     assert sorted(client.codice_fiscale for client in studio.clients()) == sorted(codes)
     index_file = studio.paths.index_file
-    json.loads(index_file.read_text(encoding="utf-8"))
+    assert len(TinyDBClientIndex(index_file).all()) == len(codes)
     assert watcher.samples > 10
     assert str(index_file) not in watcher.seen
     assert not any(path.endswith("clients.json") for path in watcher.seen)

@@ -13,6 +13,7 @@ from stdnum.it import codicefiscale
 from trayapp.domain.credentials import SecretKind
 from trayapp.ipc import RpcClient, RpcError, RpcServer
 from trayapp.resident import user_error_types
+from trayapp.storage.tinydb_index import TinyDBClientIndex
 from trayapp.window.service import WindowService
 
 
@@ -74,10 +75,8 @@ def test_fifty_concurrent_saves_all_land(channel, studio):
     assert all("client" in result for result in results), results
     stored = {client.codice_fiscale for client in studio.clients()}
     assert stored == set(codes)
-    on_disk = json.loads(studio.paths.index_file.read_text(encoding="utf-8"))
-    assert {record["codice_fiscale"] for record in on_disk["clients"].values()} == set(
-        codes
-    )
+    reopened = TinyDBClientIndex(studio.paths.index_file)
+    assert {client.codice_fiscale for client in reopened.all()} == set(codes)
 
 
 def test_wrong_key_is_refused(channel):

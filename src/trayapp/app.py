@@ -202,9 +202,11 @@ class Studio:
             if not value
         ]
         if missing:
+            self._note_missing_secrets(client, password=bool(password), pin=bool(pin))
             raise MissingCredentials(
                 f"{client.name}: credenziali mancanti ({' e '.join(missing)} non "
-                "presenti nel portachiavi). Inseriscile con «trayapp set-credentials» "
+                f"{'presenti' if len(missing) > 1 else 'presente'} nel portachiavi). "
+                "Inseriscile con «trayapp set-credentials» "
                 "o nella sezione Servizi telematici."
             )
         assert password is not None and pin is not None
@@ -385,12 +387,37 @@ class Studio:
         """Read one secret for the user to see ("reveal") or to "copy"; raise if missing."""
         client = self.get(client_id)
         value = self.secrets.get(client.id, kind)
+        if not value and kind in (SecretKind.PASSWORD, SecretKind.PIN):
+            self._note_missing_secrets(
+                client,
+                password=kind is not SecretKind.PASSWORD and client.has_password,
+                pin=kind is not SecretKind.PIN and client.has_pin,
+            )
         if not value:
             label = "password" if kind is SecretKind.PASSWORD else "PIN"
             raise MissingCredentials(f"{client.name}: credenziali mancanti ({label})")
         log.info("%s of client %s read for the user (%s)", kind, client.id, purpose)
         self._audit(purpose, client, detail=kind.value)
         return value
+
+    def _note_missing_secrets(
+        self, client: Client, *, password: bool, pin: bool
+    ) -> None:
+        """Record that the keyring lacks a secret the index says it holds.
+
+        The menu and the rubrica then show the client as "credenziali
+        mancanti" instead of offering a login that cannot work.
+        """
+        if (client.has_password, client.has_pin) == (password, pin):
+            return
+        log.warning("client %s: the keyring lacks a secret the index listed", client.id)
+        self.index.put(
+            client.replace(
+                has_password=client.has_password and password,
+                has_pin=client.has_pin and pin,
+            )
+        )
+        self._changed()
 
     def copy_user_id(self, client_id: str) -> str:
         """Return the client's portal user id for the clipboard, recording the copy."""
@@ -642,7 +669,10 @@ def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:
     paths = resolve_paths(environ)
     for folder in (paths.data_dir, paths.config_dir, paths.log_dir):
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    index = TinyDBClientIndex(paths.index_file)
+    settings = load_settings(paths.config_dir)
+    index = TinyDBClientIndex(paths.index_file, backups=settings.index_backups)
+    if index.recovery_notice:
+        log.warning("index recovered on open: %s", index.recovery_notice)
     secrets: SecretStore
     try:
         secrets = open_secret_store()

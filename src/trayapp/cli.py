@@ -170,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     except (SecretStoreError, IndexStorageError, ConfigError) as error:
         _fail(str(error))
         return EXIT_FAILED
+    if studio.index.recovery_notice:
+        _fail(studio.index.recovery_notice)
     if channel is not None:
         from trayapp.remote import RemoteStudio
 

@@ -25,6 +25,8 @@ class Settings:
     password_warning_days: int = 15
     max_login_failures: int = 3
     clipboard_clear_seconds: int = 30
+    index_backups: int = 10
+    """How many past versions of the client index to keep; 0 keeps none."""
 
     @property
     def expiry_rules(self) -> ExpiryRules:

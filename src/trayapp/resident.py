@@ -26,6 +26,7 @@ NO_TRAY_HOST_MESSAGE = (
     "Support» (pacchetto gnome-shell-extension-appindicator); intanto la rubrica "
     "si apre con «trayapp rubrica»."
 )
+RECOVERY_TITLE = "Indice clienti ripristinato"
 COPY_TITLE = "Copiato negli appunti"
 # What each copy command puts on the clipboard: (Italian noun, its gender).
 COPY_WHAT = {
@@ -275,7 +276,7 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
             window.open()
         ticker = threading.Thread(
             target=_expiry_ticker,
-            args=(tray, actions),
+            args=(tray, actions, studio.index.recovery_notice),
             name="expiry-check",
             daemon=True,
         )
@@ -295,13 +296,15 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
         clipboard.close()
 
 
-def _expiry_ticker(tray, actions: TrayActions) -> None:
+def _expiry_ticker(tray, actions: TrayActions, recovery_notice: str | None) -> None:
     """Notify once a day about expiring passwords and refresh the menu's section."""
     # Give the icon time to appear before the first notification.
     time.sleep(5)
     if tray.is_embedded() is False:
         log.warning("no tray host embedded the icon")
         print(NO_TRAY_HOST_MESSAGE, file=sys.stderr)  # noqa: T201 - the user's terminal
+    if recovery_notice:
+        tray.notify(RECOVERY_TITLE, recovery_notice)
     while True:
         try:
             actions.notify_expiring_once_a_day()

@@ -1,142 +1,257 @@
-"""The client index as a TinyDB JSON file in the user's data folder."""
+"""The client index as a TinyDB database in the user's data folder.
+
+Saves go to a journal beside the TinyDB file (see storage/journal.py), so
+an acknowledged save survives a kill or a power cut and costs little at
+any size. On open, a damaged file is moved aside untouched and the newest
+good backup takes its place. An index of an older schema is migrated, and
+the file as it was is kept beside it.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import tempfile
+import shutil
 import threading
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
-from tinydb.storages import Storage
 
 from trayapp.domain.client import Client
 from trayapp.storage.base import IndexStorageError
+from trayapp.storage.journal import (
+    DEFAULT_BACKUPS,
+    FOLD_AFTER_ENTRIES,
+    JournaledStorage,
+    SnapshotDamaged,
+    list_backups,
+    parse_snapshot,
+    stamp,
+    write_atomically,
+)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CLIENTS_TABLE = "clients"
 META_TABLE = "meta"
+# A write of more clients than this first folds the journal, so that the
+# newest backup is the list as it was before a large import.
+LARGE_WRITE = 50
+# Another process may be writing a temporary file right now; one this old
+# was left by a write that never finished.
+STALE_TEMPORARY_SECONDS = 600
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that writes UTF-8 JSON through a temporary file and a rename.
-
-    A write is flushed and fsynced before os.replace swaps it in, so a crash
-    leaves either the old file or the new one, never a mix. The last data
-    read or written is kept in memory and reused while the file's size and
-    modification time are unchanged, so another process's write is still
-    seen on the next read.
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._path = Path(path)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._cache: dict[str, Any] | None = None
-        self._signature: tuple[int, int] | None = None
-        self.generation = 0
-        """Counter raised whenever the data may differ from the previous read."""
-
-    def _stat_signature(self) -> tuple[int, int] | None:
-        try:
-            stat = self._path.stat()
-        except FileNotFoundError:
-            return None
-        return (stat.st_mtime_ns, stat.st_size)
-
-    def read(self) -> dict[str, Any] | None:
-        signature = self._stat_signature()
-        if signature is None:
-            return None
-        if self._cache is not None and signature == self._signature:
-            return self._cache
-        try:
-            text = self._path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            raise IndexStorageError(
-                f"L'indice clienti {self._path} non è un file UTF-8 leggibile: {error}"
-            ) from error
-        if not text.strip():
-            return None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise IndexStorageError(
-                f"L'indice clienti {self._path} è danneggiato (JSON non valido alla "
-                f"riga {error.lineno}): non è stato modificato"
-            ) from error
-        self._cache, self._signature = data, signature
-        self.generation += 1
-        return data
-
-    def write(self, data: dict[str, Any]) -> None:
-        self._cache = None
-        self.generation += 1
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{self._path.name}.", suffix=".tmp", dir=self._path.parent
-        )
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, self._path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _fsync_folder(self._path.parent)
-        self._cache, self._signature = data, self._stat_signature()
-
-    def close(self) -> None:
-        self._cache = None
+class UnknownSchema(SnapshotDamaged):
+    pass
 
 
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+def schema_of(tables: dict[str, Any]) -> object:
+    """Return the schema number in the meta table, or None without one."""
+    for document in (tables.get(META_TABLE) or {}).values():
+        if isinstance(document, dict):
+            return document.get("schema")
+    return None
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Report of the repair made on open to an unusable index or journal."""
+
+    message: str
+    """Italian, for the user."""
+    damaged_file: Path | None
+    backup: Path | None
 
 
 class TinyDBClientIndex:
-    """ClientIndex kept in one TinyDB file; every call holds one lock."""
+    """ClientIndex kept in one TinyDB database; every call holds one lock."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        backups: int = DEFAULT_BACKUPS,
+        fold_after_entries: int = FOLD_AFTER_ENTRIES,
+    ) -> None:
         self.path = path
+        self.recovery: Recovery | None = None
+        """Set when opening found a damaged index or journal."""
         self._lock = threading.RLock()
-        self._db = TinyDB(path, storage=AtomicJSONStorage)
-        self._clients_table = self._db.table(CLIENTS_TABLE, cache_size=0)
-        self._meta_table = self._db.table(META_TABLE, cache_size=0)
         self._by_id: dict[str, Client] = {}
         self._doc_ids: dict[str, int] = {}
         self._loaded_generation = -1
+        self._appended = False
+        self._storage_options: dict[str, Any] = {
+            "backups": backups,
+            "fold_after_entries": fold_after_entries,
+        }
         with self._lock:
-            self._ensure_schema()
+            self._remove_leftover_temporaries()
+            self._db = self._open_checked()
 
-    def _ensure_schema(self) -> None:
-        meta = self._meta_table.all()
-        if not meta:
-            self._meta_table.insert({"schema": SCHEMA_VERSION})
-            return
-        version = meta[0].get("schema")
-        if version != SCHEMA_VERSION:
-            raise IndexStorageError(
-                f"L'indice clienti {self.path} ha la versione {version!r}, "
-                f"questa versione di trayapp legge la {SCHEMA_VERSION}"
+    @property
+    def recovery_notice(self) -> str | None:
+        return self.recovery.message if self.recovery else None
+
+    @property
+    def storage(self) -> JournaledStorage:
+        storage = self._db.storage
+        assert isinstance(storage, JournaledStorage)
+        return storage
+
+    # -- opening -----------------------------------------------------------
+
+    def _open_checked(self) -> TinyDB:
+        try:
+            database = self._open_database()
+        except SnapshotDamaged as damage:
+            self._recover(damage)
+            database = self._open_database()
+        storage = self.storage_of(database)
+        if storage.journal_damaged:
+            kept = storage.keep_damaged_journal()
+            storage.write(storage.read() or {})
+            self.recovery = Recovery(
+                "Il registro delle modifiche dell'indice clienti ha una riga "
+                "danneggiata: le modifiche scritte dopo quella riga non sono state "
+                f"applicate. Il registro è conservato, intatto, in {kept}.",
+                kept,
+                None,
             )
+        return database
+
+    @staticmethod
+    def storage_of(database: TinyDB) -> JournaledStorage:
+        storage = database.storage
+        assert isinstance(storage, JournaledStorage)
+        return storage
+
+    def _open_database(self) -> TinyDB:
+        database = TinyDB(self.path, storage=JournaledStorage, **self._storage_options)
+        try:
+            self._check_and_migrate(database)
+        except BaseException:
+            database.close()
+            raise
+        self._db = database
+        self._loaded_generation = -1
+        try:
+            self._refresh()
+        except (KeyError, TypeError, ValueError) as error:
+            database.close()
+            raise SnapshotDamaged(
+                self.path, f"contiene un cliente non leggibile ({error})"
+            ) from None
+        return database
+
+    def _check_and_migrate(self, database: TinyDB) -> None:
+        storage = self.storage_of(database)
+        tables = storage.read()
+        if not tables:
+            database.table(META_TABLE).insert({"schema": SCHEMA_VERSION})
+            return
+        version = schema_of(tables)
+        if version == SCHEMA_VERSION:
+            return
+        if version == 1:
+            self._migrate_from_1(storage, tables)
+            return
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise UnknownSchema(
+                self.path,
+                f"è stato scritto da una versione più recente di trayapp (schema "
+                f"{version}, questa legge fino alla {SCHEMA_VERSION})",
+            )
+        raise UnknownSchema(self.path, f"ha uno schema sconosciuto ({version!r})")
+
+    def _migrate_from_1(
+        self, storage: JournaledStorage, tables: dict[str, Any]
+    ) -> None:
+        """Schema 1 had no journal; its records may lack the newer fields."""
+        kept = self.path.with_name(f"{self.path.name}.schema1-{stamp()}")
+        shutil.copy2(self.path, kept)
+        clients = {
+            doc_id: Client.from_record(record).to_record()
+            for doc_id, record in tables.get(CLIENTS_TABLE, {}).items()
+        }
+        storage.write(
+            {META_TABLE: {"1": {"schema": SCHEMA_VERSION}}, CLIENTS_TABLE: clients}
+        )
+        log.info("index migrated from schema 1; the old file is kept as %s", kept)
+
+    def _recover(self, damage: SnapshotDamaged) -> None:
+        moved = self.path.with_name(f"{self.path.name}.danneggiato-{stamp()}")
+        os.replace(self.path, moved)
+        log.warning("damaged index (%s) moved to %s", damage.reason, moved)
+        backup, clients = self._restore_newest_backup()
+        message = (
+            f"L'indice clienti {damage.reason}. Il file è stato spostato, intatto, "
+            f"in {moved}. "
+        )
+        if backup is None:
+            message += (
+                "Non c'è una copia di sicurezza utilizzabile: l'elenco riparte vuoto; "
+                "il file danneggiato resta a disposizione per un recupero."
+            )
+        else:
+            taken = datetime.fromtimestamp(backup.stat().st_mtime)
+            message += (
+                f"Ripristinata la copia di sicurezza del "
+                f"{taken:%d/%m/%Y alle %H:%M} ({clients} clienti)."
+            )
+        self.recovery = Recovery(message, moved, backup)
+
+    def _restore_newest_backup(self) -> tuple[Path | None, int]:
+        folder = self.path.parent / "index-backups"
+        for backup in list_backups(folder, self.path.stem):
+            try:
+                raw = backup.read_bytes()
+                snapshot = parse_snapshot(backup, raw)
+                records = snapshot.tables.get(CLIENTS_TABLE, {}).values()
+                clients = [Client.from_record(record) for record in records]
+                if schema_of(snapshot.tables) != SCHEMA_VERSION:
+                    continue
+            except (OSError, SnapshotDamaged, KeyError, TypeError, ValueError):
+                log.warning("backup %s is not usable either", backup)
+                continue
+            self._set_aside_foreign_journal(snapshot.token)
+            write_atomically(self.path, raw)
+            log.warning("index restored from the backup %s", backup)
+            return backup, len(clients)
+        self._set_aside_foreign_journal(None)
+        return None, 0
+
+    def _set_aside_foreign_journal(self, token: str | None) -> None:
+        """Keep a journal that extends a snapshot other than the restored one."""
+        journal = self.path.with_name(self.path.name + ".journal")
+        try:
+            first = journal.read_bytes().split(b"\n", 1)[0]
+        except FileNotFoundError:
+            return
+        if token is not None and token.encode() in first:
+            return
+        os.replace(journal, journal.with_name(f"{journal.name}.scartato-{stamp()}"))
+
+    def _remove_leftover_temporaries(self) -> None:
+        """Delete temporary files an interrupted write left, once surely stale."""
+        cutoff = datetime.now().timestamp() - STALE_TEMPORARY_SECONDS
+        for leftover in self.path.parent.glob(f".{self.path.name}*.tmp"):
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+            except OSError:
+                continue
+
+    # -- reading -----------------------------------------------------------
 
     def _refresh(self) -> None:
-        storage = self._db.storage
-        assert isinstance(storage, AtomicJSONStorage)
+        storage = self.storage
         data = storage.read() or {}
         if storage.generation == self._loaded_generation:
             return
@@ -159,75 +274,73 @@ class TinyDBClientIndex:
             self._refresh()
             return self._by_id.get(client_id)
 
+    # -- writing -----------------------------------------------------------
+
     def put(self, client: Client) -> None:
         self.put_many([client])
 
     def put_many(self, clients: Iterable[Client]) -> None:
+        written = list(clients)
+        if not written:
+            return
         with self._lock:
             self._refresh()
-            replacements: dict[str, dict[str, Any]] = {}
-            inserts = []
-            written = list(clients)
+            if len(written) > LARGE_WRITE:
+                self._write(self.storage.fold)
+            next_id = max(self._doc_ids.values(), default=0) + 1
+            doc_ids = dict(self._doc_ids)
+            put: dict[str, dict[str, Any]] = {}
             for client in written:
-                doc_id = self._doc_ids.get(client.id)
-                if doc_id is None:
-                    inserts.append(client.to_record())
-                else:
-                    replacements[client.id] = client.to_record()
-
-            def replace_document(document: MutableMapping[str, Any]) -> None:
-                record = replacements[document["id"]]
-                document.clear()
-                document.update(record)
-
-            try:
-                if replacements:
-                    self._clients_table.update(
-                        replace_document,
-                        doc_ids=[self._doc_ids[i] for i in replacements],
-                    )
-                new_doc_ids = (
-                    self._clients_table.insert_multiple(inserts) if inserts else []
-                )
-            except OSError as error:
-                log.exception("writing the index %s failed", self.path)
-                raise IndexStorageError(
-                    f"Impossibile scrivere l'indice clienti {self.path}: {error.strerror}"
-                ) from error
-            self._note_own_write(
-                written, new_doc_ids, [record["id"] for record in inserts]
-            )
+                if client.id not in doc_ids:
+                    doc_ids[client.id] = next_id
+                    next_id += 1
+                put[str(doc_ids[client.id])] = client.to_record()
+            self._write(lambda: self.storage.append(CLIENTS_TABLE, put=put))
+            by_id = dict(self._by_id)
+            by_id.update((client.id, client) for client in written)
+            self._by_id, self._doc_ids = by_id, doc_ids
+            self._loaded_generation = self.storage.generation
 
     def delete(self, client_ids: Iterable[str]) -> None:
-        client_ids = list(client_ids)
         with self._lock:
             self._refresh()
-            doc_ids = [self._doc_ids[i] for i in client_ids if i in self._doc_ids]
-            if doc_ids:
-                self._clients_table.remove(doc_ids=doc_ids)
-            by_id = dict(self._by_id)
-            for client_id in client_ids:
+            gone = [i for i in client_ids if i in self._doc_ids]
+            if not gone:
+                return
+            removed = [str(self._doc_ids[i]) for i in gone]
+            self._write(lambda: self.storage.append(CLIENTS_TABLE, delete=removed))
+            by_id, doc_ids = dict(self._by_id), dict(self._doc_ids)
+            for client_id in gone:
                 by_id.pop(client_id, None)
-                self._doc_ids.pop(client_id, None)
-            self._by_id = by_id
-            self._mark_loaded()
+                doc_ids.pop(client_id, None)
+            self._by_id, self._doc_ids = by_id, doc_ids
+            self._loaded_generation = self.storage.generation
 
-    def _note_own_write(
-        self, written: list[Client], new_doc_ids: list[int], new_ids: list[str]
-    ) -> None:
-        """Update the in-memory view after this index's own write, without a re-read."""
-        by_id = dict(self._by_id)
-        for client in written:
-            by_id[client.id] = client
-        self._doc_ids.update(zip(new_ids, new_doc_ids, strict=True))
-        self._by_id = by_id
-        self._mark_loaded()
+    def _write(self, operation) -> None:
+        try:
+            operation()
+        except OSError as error:
+            log.exception("writing the index %s failed", self.path)
+            # What is on disk may now differ from memory: read it again.
+            self._loaded_generation = -1
+            self.storage.close()
+            raise IndexStorageError(
+                f"Impossibile scrivere l'indice clienti {self.path}: "
+                f"{error.strerror or error}. Nulla è stato salvato."
+            ) from error
+        self._appended = True
 
-    def _mark_loaded(self) -> None:
-        storage = self._db.storage
-        assert isinstance(storage, AtomicJSONStorage)
-        self._loaded_generation = storage.generation
+    def fold(self) -> None:
+        """Write the journal into the TinyDB file (a new backup with it)."""
+        with self._lock:
+            self._write(self.storage.fold)
 
     def close(self) -> None:
         with self._lock:
+            if self._appended:
+                try:
+                    self.storage.fold()
+                except OSError as error:
+                    # Every save is in the journal already; folding can wait.
+                    log.warning("could not fold the index journal: %s", error)
             self._db.close()
