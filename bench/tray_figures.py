@@ -261,6 +261,8 @@ def _saved_edit_ms(
     index_path = folder / "index.json"
     index = TinyDBClientIndex(index_path)
     index.put_many(clients)
+    # Fold the journal so the TinyDB file holds every client for the floor.
+    index.fold()
     floor_path = folder / "plain.json"
     shutil.copyfile(index_path, floor_path)
     plain = TinyDB(floor_path)

@@ -236,3 +236,24 @@ def test_audit_entries_newest_first(studio):
     with pytest.raises(RpcError) as rejected:
         service.handle("audit_entries", {"since": "ieri"})
     assert rejected.value.field == "since"
+
+
+def test_compact_list_matches_full_rows(channel):
+    _server, client, _logins = channel
+    first, second = valid_codici_fiscali(2)
+    saved = client.call("save_client", data=person(first))["client"]
+    client.call("save_client", data=person(second, nome="LUCA"))
+
+    def compact_rows() -> list[dict]:
+        decoded = json.loads(client.call("client_list_json"))
+        return [
+            dict(zip(decoded["columns"], row, strict=True)) for row in decoded["rows"]
+        ]
+
+    assert compact_rows() == client.call("list_clients")
+    changed = dict(person(first), email="nuova@example.it")
+    client.call("save_client", data=changed, client_id=saved["id"])
+    rows = {row["codice_fiscale"]: row for row in compact_rows()}
+    assert rows[first]["email"] == "nuova@example.it"
+    assert rows[second]["nome"] == "LUCA"
+    assert compact_rows() == client.call("list_clients")

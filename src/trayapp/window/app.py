@@ -79,6 +79,10 @@ class WindowApi:
     def list_clients(self) -> dict[str, Any]:
         return self._call("list_clients")
 
+    def client_list_json(self) -> dict[str, Any]:
+        """Return the client list as JSON text, which the page decodes itself."""
+        return self._call("client_list_json")
+
     def get_client(self, client_id: str) -> dict[str, Any]:
         return self._call("get_client", client_id=client_id)
 

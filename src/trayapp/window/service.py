@@ -21,6 +21,7 @@ from trayapp.domain.expiry import STATUS_LABELS, PasswordStatus
 from trayapp.domain.passwords import DEFAULT_LENGTH, generate_password
 from trayapp.editing import FormErrors, check_form
 from trayapp.ipc import RpcError
+from trayapp.window.listing import ClientListText
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class WindowService:
         self._extra = extra
         self._events: list[str] = []
         self._events_changed = threading.Condition()
+        self._list_text = ClientListText(self._row, studio.today)
 
     def handle(self, method: str, params: dict[str, Any]) -> Any:
         function = getattr(self, f"rpc_{method}", None)
@@ -126,6 +128,10 @@ class WindowService:
         clients = self._studio.clients()
         names = {client.id: client.name for client in clients}
         return [self._row(client, names) for client in clients]
+
+    def rpc_client_list_json(self) -> str:
+        """Return the rows of rpc_list_clients as compact JSON text for the page."""
+        return self._list_text.encode(self._studio.clients())
 
     def rpc_get_client(self, client_id: str) -> dict[str, Any]:
         client = self._studio.get(client_id)

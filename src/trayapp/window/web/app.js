@@ -140,6 +140,44 @@ function fold(text) {
     .toLowerCase();
 }
 
+// Folded texts and sort keys by original text, kept across refreshes: most
+// names and codes do not change between one refresh and the next.
+const foldedTexts = new Map();
+const sortKeys = new Map();
+const CACHE_LIMIT = 200000;
+
+function remembered(cache, text, compute) {
+  let value = cache.get(text);
+  if (value === undefined) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    value = compute(text);
+    cache.set(text, value);
+  }
+  return value;
+}
+
+function foldCached(text) {
+  return remembered(foldedTexts, String(text || ""), fold);
+}
+
+// The folded text with every number padded to 12 digits, so that a plain
+// comparison puts "2" before "10" as the Italian collator does.
+function sortKey(text) {
+  return remembered(sortKeys, String(text || ""), (raw) =>
+    foldCached(raw).replace(/\d+/g, (digits) => digits.padStart(12, "0"))
+  );
+}
+
+// Rebuild row objects from {"columns": [...], "rows": [[...], ...]}.
+function decodeClientList(text) {
+  const { columns, rows } = JSON.parse(text);
+  return rows.map((values) => {
+    const client = {};
+    for (let index = 0; index < columns.length; index += 1) client[columns[index]] = values[index];
+    return client;
+  });
+}
+
 function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -171,11 +209,11 @@ function showError(error) {
 async function loadClients() {
   $("refresh").disabled = true;
   try {
-    const clients = await api("list_clients");
-    state.clients = clients.map((client) => ({
-      ...client,
-      searchKey: `${fold(client.name)}\n${fold(client.codice_fiscale)}\n${fold(client.partita_iva)}`,
-    }));
+    const clients = decodeClientList(await api("client_list_json"));
+    for (const client of clients) {
+      client.searchKey = `${foldCached(client.name)}\n${foldCached(client.codice_fiscale)}\n${foldCached(client.partita_iva)}`;
+    }
+    state.clients = clients;
     state.byId = new Map(state.clients.map((client) => [client.id, client]));
     state.revealed.clear();
     $("changed-hint").hidden = true;
@@ -190,10 +228,21 @@ async function loadClients() {
   }
 }
 
-function compareClients(left, right) {
+function compareTexts(left, right) {
+  if (left < right) return -1;
+  return left > right ? 1 : 0;
+}
+
+// Sort clients in place by the chosen column, then by name; the keys are
+// computed once per client rather than once per comparison.
+function sortClients(clients) {
   const key = state.sortKey;
-  const order = collator.compare(fold(left[key]), fold(right[key])) || collator.compare(fold(left.name), fold(right.name));
-  return state.sortAscending ? order : -order;
+  const sign = state.sortAscending ? 1 : -1;
+  const decorated = clients.map((client) => [sortKey(client[key]), sortKey(client.name), client]);
+  decorated.sort((left, right) => sign * (compareTexts(left[0], right[0]) || compareTexts(left[1], right[1])));
+  decorated.forEach((entry, index) => {
+    clients[index] = entry[2];
+  });
 }
 
 // Put each company's linked subjects right after it; subjects whose company
@@ -215,12 +264,12 @@ function rebuildRows() {
       top.push(client);
     }
   }
-  top.sort(compareClients);
+  sortClients(top);
   const rows = [];
   for (const client of top) {
     rows.push({ client, linked: false });
     const subjects = children.get(client.id) || [];
-    subjects.sort(compareClients);
+    sortClients(subjects);
     subjects.forEach((subject) => rows.push({ client: subject, linked: true }));
   }
   state.rows = rows;
