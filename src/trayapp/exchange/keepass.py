@@ -42,9 +42,9 @@ GROUP_NAME = "trayapp"
 PIN_FIELD = "PIN"
 CHANGED_ON_FIELD = "Data cambio password"
 CODICE_FISCALE_FIELD = "Codice fiscale"
-# Columns kept elsewhere in an entry: the name is the title, the user id
-# the user name, the note the notes.
-_ENTRY_COLUMNS = {"Utente Fisconline", "Note"}
+USER_ID_FIELD = "Utente Fisconline"
+# The note is kept in the entry's notes, not in a custom field.
+_ENTRY_COLUMNS = {"Note"}
 IMPORT_HEADER = [*COLUMNS, "Password", PIN_FIELD, CHANGED_ON_FIELD]
 _PIN_LINE = re.compile(r"^\s*PIN\s*[:=]?\s*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
 
@@ -121,6 +121,7 @@ def read_keepass(data: bytes, master_password: str, source: str) -> KeePassSheet
         number += 1
         result.titles[number] = entry.title or ""
         properties = entry.custom_properties
+        cells: dict[str, str] | None
         if CODICE_FISCALE_FIELD in properties:
             cells = _trayapp_cells(entry, properties)
         else:
@@ -143,9 +144,11 @@ def _inside(group, ancestor) -> bool:
 def _trayapp_cells(entry, properties: dict[str, str]) -> dict[str, str]:
     cells = {header: properties.get(header) or "" for header in IMPORT_HEADER}
     username = (entry.username or "").strip()
-    codice = properties.get(CODICE_FISCALE_FIELD, "")
-    # The user name is the login user id, the codice fiscale when none is set.
-    cells["Utente Fisconline"] = "" if username == codice else username
+    stored = properties.get(USER_ID_FIELD, "")
+    # The user name is the login user id: the stored one, else the codice
+    # fiscale. A user name changed in KeePass becomes the stored user id.
+    if username and username not in (stored, properties[CODICE_FISCALE_FIELD]):
+        cells[USER_ID_FIELD] = username
     cells["Note"] = entry.notes or ""
     cells["Password"] = entry.password or ""
     return cells
