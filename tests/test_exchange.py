@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from desktop_env import find_secrets
+from test_cli import trayapp
 from trayapp.domain.client import Client, Kind
 from trayapp.domain.credentials import SecretKind
 from trayapp.importing.service import ANAGRAFICA_FIELDS
@@ -39,19 +38,6 @@ CLIENT_LIST = (
     "00004;PF;;ROSSI;MARIO;CSTPPL57P19L219T;;;;;;;;;;;;\n"
 )
 RENEWED = ("Rinnovo#2025a", "Rinnovo#2025b")
-
-
-def trayapp(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "trayapp", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
 
 
 def keyring_contents() -> dict[str, str]:

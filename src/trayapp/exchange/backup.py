@@ -41,7 +41,7 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 KEY_BYTES = 32
 MAX_HEADER_BYTES = 4096
-# A header may ask for other scrypt costs than ours; these bounds keep a
+# A header may ask for other scrypt costs than ours. These bounds keep a
 # crafted file from making the restore allocate gigabytes or run for hours.
 SCRYPT_N_RANGE = (2**14, 2**20)
 SCRYPT_MAX_MEMORY = 1024 * 2**20
@@ -85,6 +85,7 @@ def unseal(data: bytes, passphrase: str, source: str) -> dict[str, Any]:
             f"{source} non è un backup di trayapp: nulla è stato modificato"
         )
     damaged = f"{source} è danneggiato o incompleto: nulla è stato modificato"
+
     offset = len(MAGIC)
     if len(data) < offset + _LENGTH.size:
         raise ExchangeError(damaged)
@@ -101,6 +102,7 @@ def unseal(data: bytes, passphrase: str, source: str) -> dict[str, Any]:
         salt, nonce, n, r, p = _read_parameters(header, source)
     except (UnicodeDecodeError, ValueError, KeyError, TypeError):
         raise ExchangeError(damaged) from None
+
     key = _derive(passphrase, salt, n, r, p)
     try:
         plaintext = AESGCM(key).decrypt(nonce, ciphertext, prefix)
@@ -109,6 +111,7 @@ def unseal(data: bytes, passphrase: str, source: str) -> dict[str, Any]:
             f"{source}: passphrase errata, oppure il file è stato modificato o "
             "danneggiato. Nulla è stato modificato."
         ) from None
+
     try:
         snapshot = json.loads(plaintext.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

@@ -1,8 +1,8 @@
 """The `backup`, `restore`, `export` and `import-keepass` commands of `trayapp`.
 
 Passphrases are read at a prompt (twice when a file is being encrypted)
-or, with --passphrase-stdin, as the first line of standard input; never
-from an argument, which other users could read in the process list.
+or, with --passphrase-stdin, as the first line of standard input. They
+are never an argument, because other users can read the process list.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 EXIT_OK = 0
 
-# Commands that change the index or the keyring and do not go through a
-# running tray: they refuse to run while one does (see cli.main).
+# Commands that change the index or the keyring but are not served by a
+# running tray, so cli.main rejects them while one runs.
 TRAYLESS_WRITE_COMMANDS = ("restore", "import-keepass")
 
 _STDIN_HELP = "legge la passphrase dalla prima riga dello standard input"

@@ -1,9 +1,9 @@
 """KeePass (.kdbx) export and import, one entry per client, with pykeepass.
 
 An exported entry has the client's name as title, the portal user id as
-user name, the password as password, the PIN in the protected custom
-field "PIN", the note as notes, and the anagrafica in custom fields named
-like the import's column headers. Import turns every entry into a row of
+user name, and the password as password. The PIN is in the protected
+custom field "PIN", the note in the notes, and the anagrafica in custom
+fields named like the import's column headers. Import turns every entry into a row of
 those columns and runs it through the client list import, so matching by
 codice fiscale, checks, repairs and rejections are the same as for CSV.
 
@@ -106,8 +106,8 @@ def read_keepass(data: bytes, master_password: str, source: str) -> KeePassSheet
             "importato"
         ) from None
     except Exception:
-        # pykeepass reports a truncated or foreign file with parser errors
-        # of many types; the user can only be told the file is unreadable.
+        # pykeepass raises parser errors of many types for a truncated or
+        # foreign file, so the message can only say that it is unreadable.
         log.exception("reading the KeePass database %s failed", source)
         raise ExchangeError(
             f"{source} non è un database KeePass leggibile: nulla è stato importato"

@@ -2,7 +2,7 @@
 
 The column headers are the Italian ones `trayapp import` recognises, so
 an exported file imported again gives back the same anagrafica. "Collegato
-a" holds the linked company's codice fiscale.
+a" contains the linked company's codice fiscale.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import io
 
 from trayapp.domain.client import Client, Kind
 
-# (header, how a client's cell is made), in the order of the columns.
+# The column headers, in the order client_rows fills the cells.
 COLUMNS: tuple[str, ...] = (
     "Codice",
     "Tipo",

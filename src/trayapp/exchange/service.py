@@ -52,7 +52,7 @@ def restore_backup(
             source=str(path),
         )
     except ExchangeError:
-        log.warning("restore of %s refused", path)
+        log.warning("restore of %s rejected", path)
         _audit(studio, "restore", outcome="non riuscito", detail=path.name)
         raise
     _audit(
@@ -67,7 +67,7 @@ def restore_backup(
 def export_clients(studio: Studio, path: Path, passphrase: str | None = None) -> int:
     """Write the client list as CSV, XLSX or KeePass by the file's suffix.
 
-    Only the KeePass database holds secrets, encrypted with `passphrase`.
+    Only the KeePass database contains secrets, encrypted with `passphrase`.
     Returns the number of clients written.
     """
     suffix = path.suffix.lower()
