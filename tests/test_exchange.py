@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -544,3 +547,53 @@ def test_temporary_files_stay_private(filled_studio, tmp_path):
     assert trayapp("export", str(exported)).returncode == 0
     assert stat.S_IMODE(exported.stat().st_mode) == 0o600
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
+
+
+@pytest.mark.desktop
+def test_restore_rejected_while_tray_runs(
+    filled_studio, trayapp_home, tmp_path, short_tmp, keyring_daemon, tray_host
+):
+    from desktop_env import trayapp_env
+
+    backup_file = tmp_path / "studio.backup"
+    made = trayapp("backup", str(backup_file), "--passphrase-stdin", stdin=PASSPHRASE)
+    assert made.returncode == 0, made.stderr
+    env, _ = trayapp_env(
+        tmp_path,
+        home=trayapp_home,
+        temporary=short_tmp,
+        keyring=keyring_daemon,
+        display=tray_host,
+    )
+    index_before = (trayapp_home / "data" / "clients.json").read_bytes()
+    tray = subprocess.Popen(
+        [sys.executable, "-m", "trayapp"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (trayapp_home / "data" / "instance.json").exists():
+            assert tray.poll() is None, "the tray exited"
+            assert time.monotonic() < deadline, "the tray never published its channel"
+            time.sleep(0.2)
+
+        result = trayapp(
+            "restore",
+            str(backup_file),
+            "--overwrite",
+            "--passphrase-stdin",
+            stdin=PASSPHRASE,
+            env=env,
+        )
+    finally:
+        tray.terminate()
+        tray.wait(30)
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "trayapp: la tray di trayapp è in esecuzione: chiudila (menu «Esci») e "
+        "ripeti «trayapp restore»; nulla è stato modificato"
+    )
+    assert (trayapp_home / "data" / "clients.json").read_bytes() == index_before
