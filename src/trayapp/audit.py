@@ -34,6 +34,8 @@ ACTION_LABELS = {
     "delete": "cliente eliminato",
     "import": "importazione",
     "export": "esportazione",
+    "backup": "backup cifrato",
+    "restore": "ripristino da backup",
     "unblock": "Login riattivato",
     "new-password": "nuova password salvata",
     "email": "email aperta",

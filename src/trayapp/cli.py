@@ -15,6 +15,7 @@ from typing import Any
 from trayapp import __version__
 from trayapp.domain.client import KIND_LABELS, Client
 from trayapp.domain.validation import FieldError
+from trayapp.exchange import commands as exchange_commands
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--user-id", default=None, help="utente Fisconline/Entratel"
     )
 
+    exchange_commands.add_parsers(commands)
+
     paths = commands.add_parser(
         "paths", help="mostra dove sono indice, configurazione e log"
     )
@@ -151,6 +154,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{INSTANCE_WAIT_SECONDS} secondi: riprova quando ha finito"
             )
             return EXIT_FAILED
+        if channel is not None and command in exchange_commands.TRAYLESS_WRITE_COMMANDS:
+            channel.close()
+            _fail(
+                "la tray di trayapp è in esecuzione: chiudila (menu «Esci») e ripeti "
+                f"«trayapp {command}»; nulla è stato modificato"
+            )
+            return EXIT_FAILED
 
     from trayapp.app import (
         AmbiguousClient,
@@ -160,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         open_studio,
     )
     from trayapp.config import ConfigError
+    from trayapp.exchange.files import ExchangeError
     from trayapp.importing.readers import ImportFileError
     from trayapp.ipc import RpcError
     from trayapp.secretstore.base import SecretStoreError
@@ -191,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         _fail(str(error))
         return EXIT_USAGE
     except (
+        ExchangeError,
         FieldError,
         ImportFileError,
         LoginRefused,
@@ -227,6 +239,7 @@ WRITE_COMMANDS = (
     "restore-password",
     "login",
     "email",
+    *exchange_commands.TRAYLESS_WRITE_COMMANDS,
 )
 INSTANCE_WAIT_SECONDS = 15
 
@@ -565,4 +578,5 @@ _HANDLERS = {
     "restore-password": _restore_password,
     "audit": _audit,
     "set-credentials": _set_credentials,
+    **exchange_commands.HANDLERS,
 }

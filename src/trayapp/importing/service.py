@@ -24,7 +24,7 @@ from trayapp.domain.validation import (
     shown,
 )
 from trayapp.importing.columns import map_columns
-from trayapp.importing.readers import ImportFileError, read_sheet
+from trayapp.importing.readers import ImportFileError, Sheet, read_sheet
 from trayapp.importing.rows import Candidate, Rejection, parse_row
 from trayapp.secretstore.base import SecretStore, SecretStoreError
 from trayapp.storage.base import ClientIndex
@@ -90,11 +90,25 @@ def import_file(
     today: date | None = None,
 ) -> ImportReport:
     """Read, check and store a client list; return what happened to each row."""
-    sheet = read_sheet(path)
+    return import_sheet(
+        read_sheet(path), path.name, index, secrets, dry_run=dry_run, today=today
+    )
+
+
+def import_sheet(
+    sheet: Sheet,
+    source: str,
+    index: ClientIndex,
+    secrets: SecretStore,
+    *,
+    dry_run: bool = False,
+    today: date | None = None,
+) -> ImportReport:
+    """Check and store the rows of a sheet read from `source` (a file name)."""
     columns = map_columns(sheet.header)
     if "codice_fiscale" not in columns:
         raise ImportFileError(
-            f"{path.name}: nessuna colonna «Codice fiscale» tra le intestazioni "
+            f"{source}: nessuna colonna «Codice fiscale» tra le intestazioni "
             f"({', '.join(h for h in sheet.header if h) or 'nessuna'})"
         )
     report = ImportReport(dry_run=dry_run)
@@ -128,7 +142,7 @@ def import_file(
         _write(changed, index, secrets)
     log.info(
         "import of %s: %d imported, %d updated, %d unchanged, %d rejected%s",
-        path.name,
+        source,
         report.imported,
         report.updated,
         report.unchanged,
@@ -318,7 +332,7 @@ def _raise_after_undo(
     secrets: SecretStore,
 ) -> None:
     """Put back the secrets already written, then raise one message saying how it went."""
-    failed = _undo_secrets(undo, secrets)
+    failed = undo_secret_writes(undo, secrets)
     if not failed:
         raise error
     log.error("%d of %d secret writes could not be undone", failed, len(undo))
@@ -331,7 +345,7 @@ def _raise_after_undo(
     ) from error
 
 
-def _undo_secrets(
+def undo_secret_writes(
     undo: list[tuple[str, SecretKind, str | None]], secrets: SecretStore
 ) -> int:
     """Restore the secrets in `undo`; return how many could not be restored."""

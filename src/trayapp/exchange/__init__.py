@@ -1,0 +1,1 @@
+"""Moving a studio's data in and out: encrypted backups, KeePass, plain exports."""

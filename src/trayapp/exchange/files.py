@@ -1,0 +1,88 @@
+"""Errors and file writing shared by the backup, KeePass and plain exports."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import unicodedata
+from pathlib import Path
+
+MIN_PASSPHRASE_LENGTH = 12
+
+
+class ExchangeError(Exception):
+    """A backup, restore, export or KeePass import failed; the message is Italian."""
+
+
+def check_new_passphrase(passphrase: str, confirmation: str | None = None) -> str:
+    """Return the passphrase in NFC form, or raise if it is too short or mistyped.
+
+    NFC makes the same typed text give the same bytes on every OS, whose
+    keyboards may produce "è" as one character or as "e" and an accent.
+    """
+    if confirmation is not None and passphrase != confirmation:
+        raise ExchangeError(
+            "le due passphrase non coincidono: nessun file è stato scritto"
+        )
+    normalized = unicodedata.normalize("NFC", passphrase)
+    if len(normalized) < MIN_PASSPHRASE_LENGTH:
+        raise ExchangeError(
+            f"la passphrase è troppo corta ({len(normalized)} caratteri): ne servono "
+            f"almeno {MIN_PASSPHRASE_LENGTH}. Nessun file è stato scritto."
+        )
+    return normalized
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically, readable by its owner only.
+
+    The bytes go to a temporary file in the same folder (created 0600),
+    are fsynced and then renamed over `path`, so a crash leaves the old
+    file or the new one, never a partial file.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        raise ExchangeError(f"{path}: la cartella {folder} non esiste")
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=folder
+        )
+    except OSError as error:
+        raise ExchangeError(
+            f"{path}: impossibile scrivere nella cartella ({error.strerror})"
+        ) from error
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise ExchangeError(
+            f"{path}: scrittura non riuscita ({error.strerror})"
+        ) from error
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    if os.name == "posix":
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def read_input_file(path: Path, what: str) -> bytes:
+    """Return the bytes of a file to restore or import, or raise naming the file."""
+    if path.is_dir():
+        raise ExchangeError(f"{path} è una cartella: indica il file {what}")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ExchangeError(f"Il file {path} non esiste") from None
+    except OSError as error:
+        raise ExchangeError(
+            f"{path}: lettura non riuscita ({error.strerror})"
+        ) from None

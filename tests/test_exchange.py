@@ -1,0 +1,599 @@
+"""Encrypted backup and restore, KeePass and plain exports, run as a user runs them.
+
+Every command runs as a `trayapp` process on the test's real gnome-keyring
+and real files. A restore or import "into an empty machine" uses a second
+TRAYAPP_HOME, after every keyring entry of the first one was deleted and
+the keyring checked to be empty.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_env import find_secrets
+from test_cli import trayapp
+from trayapp.domain.client import Client, Kind
+from trayapp.domain.credentials import SecretKind
+from trayapp.importing.service import ANAGRAFICA_FIELDS
+
+PASSPHRASE = "cavallo batteria graffetta"
+KEEPASS_PASSWORD = "Portachiavi dello studio 2024"
+
+CLIENT_LIST = (
+    "Codice;Tipo;Ragione sociale;Cognome;Nome;Codice fiscale;Partita IVA;Comune;"
+    "Email;PEC;Telefono;Collegato a;Ruolo;Utente Fisconline;Password;PIN;"
+    "Data cambio password;Note\n"
+    "00001;PG;PANIFICIO COSTA SOC. COOP.;;;01314440460;01314440460;Napoli;"
+    "amministrazione@panificio.example.it;panificio@pec.example.it;;;;;;;;"
+    '"Ritira i documenti il lunedì\nchiamare prima"\n'
+    "00002;PF;;D'ANNUNZIO;ALESSIA;DNNLSS63C58G224U;;Padova;alessia43@example.com;;"
+    ";01314440460;Legale rappresentante;;VjVxWb7@;8630944270;19/12/2025;\n"
+    "00003;PF;;LOMBARDI;ALESSIA;LMBLSS64D60L736G;37057080170;Venezia;"
+    "alessia.lombardi@example.it;lombardi@pec.example.it;311 2145812;;;"
+    "ENTRAT3L;5ED9J*ua;AB12CD34;04/06/2025;\n"
+    "00004;PF;;ROSSI;MARIO;CSTPPL57P19L219T;;;;;;;;;;;;\n"
+)
+RENEWED = ("Rinnovo#2025a", "Rinnovo#2025b")
+
+
+def keyring_contents() -> dict[str, str]:
+    """Return user name -> secret of every trayapp item in the test keyring."""
+    import secretstorage
+
+    connection = secretstorage.dbus_init()
+    try:
+        collection = secretstorage.get_default_collection(connection)
+        return {
+            item.get_attributes()["username"]: item.get_secret().decode("utf-8")
+            for item in collection.search_items({"service": "trayapp"})
+        }
+    finally:
+        connection.close()
+
+
+def stored_secrets(studio) -> dict[str, dict[SecretKind, str]]:
+    """Return codice fiscale -> every secret the keyring holds for that client."""
+    result = {}
+    for client in studio.clients():
+        values = {}
+        for kind in SecretKind:
+            value = studio.secrets.get(client.id, kind)
+            if value:
+                values[kind] = value
+        result[client.codice_fiscale] = values
+    return result
+
+
+def anagrafica(studio) -> dict[str, dict[str, object]]:
+    """Return codice fiscale -> anagrafica fields, with the link as a codice fiscale."""
+    clients = studio.clients()
+    codici = {client.id: client.codice_fiscale for client in clients}
+    return {
+        client.codice_fiscale: {
+            **{name: getattr(client, name) for name in ANAGRAFICA_FIELDS},
+            "linked_to": codici.get(client.linked_to, ""),
+        }
+        for client in clients
+    }
+
+
+def all_secret_values(studio) -> set[str]:
+    return {
+        value for values in stored_secrets(studio).values() for value in values.values()
+    }
+
+
+@pytest.fixture
+def filled_studio(studio, tmp_path):
+    """The studio with four clients, a link, notes, and renewed passwords."""
+    source = tmp_path / "clienti.csv"
+    source.write_text(CLIENT_LIST, encoding="utf-8")
+    report = studio.import_file(source)
+    assert report.imported == 4, report.as_dict()
+    alessia = studio.resolve("DNNLSS63C58G224U")
+    for password in RENEWED:
+        studio.renew_password(alessia.id, password)
+    return studio
+
+
+@pytest.fixture
+def private_tmpdir(tmp_path, monkeypatch) -> Path:
+    """TMPDIR of every trayapp process the test starts, scanned for secrets."""
+    folder = tmp_path / "tmpdir"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
+
+
+def empty_the_machine(studio, monkeypatch, tmp_path) -> Path:
+    """Delete the studio's keyring entries, check none is left, and move to a new home."""
+    for client in studio.clients():
+        for kind in SecretKind:
+            studio.secrets.delete(client.id, kind)
+    studio.close()
+    assert keyring_contents() == {}
+    home = tmp_path / "other-machine"
+    monkeypatch.setenv("TRAYAPP_HOME", str(home))
+    return home
+
+
+def open_home():
+    from trayapp.app import open_studio
+
+    return open_studio()
+
+
+# -- backup and restore --------------------------------------------------------
+
+
+def test_backup_restore_into_empty_machine(
+    filled_studio, trayapp_home, tmp_path, monkeypatch, private_tmpdir
+):
+    expected_records = {
+        client.codice_fiscale: client.to_record() for client in filled_studio.clients()
+    }
+    expected_secrets = stored_secrets(filled_studio)
+    secrets = all_secret_values(filled_studio)
+    assert expected_secrets["DNNLSS63C58G224U"] == {
+        SecretKind.PASSWORD: RENEWED[1],
+        SecretKind.PREVIOUS_PASSWORD_1: RENEWED[0],
+        SecretKind.PREVIOUS_PASSWORD_2: "VjVxWb7@",
+        SecretKind.PIN: "8630944270",
+    }
+    folder = tmp_path / "chiavetta"
+    folder.mkdir()
+    backup_file = folder / "studio.trayapp-backup"
+
+    written = trayapp(
+        "backup", str(backup_file), "--passphrase-stdin", stdin=PASSPHRASE
+    )
+
+    assert written.returncode == 0, written.stderr
+    assert written.stdout.strip() == (
+        f"Backup cifrato di 4 clienti scritto in {backup_file}."
+    )
+    assert stat.S_IMODE(backup_file.stat().st_mode) == 0o600
+    assert sorted(path.name for path in folder.iterdir()) == [backup_file.name]
+    assert backup_file.read_bytes().startswith(b"trayapp-backup\n")
+    assert find_secrets([backup_file, private_tmpdir, trayapp_home], secrets) == []
+    assert b"PANIFICIO" not in backup_file.read_bytes()
+
+    other_home = empty_the_machine(filled_studio, monkeypatch, tmp_path)
+    restored = trayapp(
+        "restore", str(backup_file), "--passphrase-stdin", stdin=PASSPHRASE + "\n"
+    )
+
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.strip() == (
+        f"Ripristino da {backup_file}: 4 clienti aggiunti, 0 sostituiti, "
+        "0 già presenti e tenuti."
+    )
+    studio = open_home()
+    try:
+        records = {c.codice_fiscale: c.to_record() for c in studio.clients()}
+        assert records == expected_records
+        assert stored_secrets(studio) == expected_secrets
+        assert len(keyring_contents()) == sum(map(len, expected_secrets.values()))
+        actions = [entry["action"] for entry in studio.audit.entries()]
+        assert actions == ["restore"]
+    finally:
+        studio.close()
+    assert find_secrets([other_home, private_tmpdir, trayapp_home], secrets) == []
+
+
+def test_backup_audit_entry_has_no_secret(filled_studio, trayapp_home, tmp_path):
+    backup_file = tmp_path / "studio.backup"
+    result = trayapp("backup", str(backup_file), "--passphrase-stdin", stdin=PASSPHRASE)
+    assert result.returncode == 0, result.stderr
+
+    entries = filled_studio.audit.entries()
+
+    assert entries[-1]["action"] == "backup"
+    assert entries[-1]["detail"] == "studio.backup: 4 clienti"
+    leaks = find_secrets(
+        [trayapp_home / "logs", trayapp_home / "data"],
+        all_secret_values(filled_studio) | {PASSPHRASE},
+    )
+    assert leaks == []
+
+
+def test_short_passphrase_writes_nothing(filled_studio, tmp_path):
+    backup_file = tmp_path / "studio.backup"
+
+    result = trayapp("backup", str(backup_file), "--passphrase-stdin", stdin="corta")
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "trayapp: la passphrase è troppo corta (5 caratteri): ne servono almeno 12. "
+        "Nessun file è stato scritto."
+    )
+    assert list(tmp_path.glob("studio.backup*")) == []
+
+
+def test_backup_without_terminal_asks_for_stdin(filled_studio, tmp_path):
+    result = trayapp("backup", str(tmp_path / "studio.backup"), stdin="")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "trayapp: nessun terminale per chiedere la passphrase: usa --passphrase-stdin"
+    )
+
+
+def _flip(data: bytes, position: int) -> bytes:
+    return data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1 :]
+
+
+def _header_end(data: bytes) -> int:
+    return 15 + 4 + int.from_bytes(data[15:19], "big")
+
+
+WRONG_OR_DAMAGED = "passphrase errata, oppure il file è stato modificato o danneggiato"
+DAMAGED = "è danneggiato o incompleto: nulla è stato modificato"
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("wrong passphrase", WRONG_OR_DAMAGED),
+        ("truncated in ciphertext", WRONG_OR_DAMAGED),
+        ("truncated in header", DAMAGED),
+        ("header length flipped", DAMAGED),
+        ("header date flipped", WRONG_OR_DAMAGED),
+        ("ciphertext flipped", WRONG_OR_DAMAGED),
+        ("tag flipped", WRONG_OR_DAMAGED),
+        ("not a backup", "non è un backup di trayapp: nulla è stato modificato"),
+    ],
+)
+def test_bad_backup_changes_nothing(
+    filled_studio, trayapp_home, tmp_path, case, expected
+):
+    good = tmp_path / "good.backup"
+    made = trayapp("backup", str(good), "--passphrase-stdin", stdin=PASSPHRASE)
+    assert made.returncode == 0, made.stderr
+    data = good.read_bytes()
+    end = _header_end(data)
+    date_position = data.index(b'"created_at":"') + len(b'"created_at":"') + 3
+    damaged = {
+        "wrong passphrase": data,
+        "truncated in ciphertext": data[:-10],
+        "truncated in header": data[: end - 20],
+        "header length flipped": _flip(data, 17),
+        "header date flipped": _flip(data, date_position),
+        "ciphertext flipped": _flip(data, end + 5),
+        "tag flipped": _flip(data, len(data) - 1),
+        "not a backup": b"Codice fiscale;Cognome\n",
+    }[case]
+    bad = tmp_path / "bad.backup"
+    bad.write_bytes(damaged)
+    # Another machine's data: the restore must leave all of it as it is.
+    filled_studio.set_credentials(
+        filled_studio.resolve("CSTPPL57P19L219T").id, password="Locale#2026"
+    )
+    index_file = trayapp_home / "data" / "clients.json"
+    index_before = index_file.read_bytes()
+    keyring_before = keyring_contents()
+    passphrase = "un'altra passphrase" if case == "wrong passphrase" else PASSPHRASE
+
+    result = trayapp(
+        "restore", str(bad), "--overwrite", "--passphrase-stdin", stdin=passphrase
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"trayapp: {bad}")
+    assert expected in result.stderr
+    assert index_file.read_bytes() == index_before
+    assert keyring_contents() == keyring_before
+
+
+def test_restore_keeps_existing_unless_overwrite(filled_studio, tmp_path):
+    backup_file = tmp_path / "studio.backup"
+    made = trayapp("backup", str(backup_file), "--passphrase-stdin", stdin=PASSPHRASE)
+    assert made.returncode == 0, made.stderr
+    rossi = filled_studio.resolve("CSTPPL57P19L219T")
+    filled_studio.set_credentials(rossi.id, password="Locale#2026", pin="1112223334")
+    lombardi = filled_studio.resolve("LMBLSS64D60L736G")
+    filled_studio.delete_client(lombardi.id)
+
+    kept = trayapp("restore", str(backup_file), "--passphrase-stdin", stdin=PASSPHRASE)
+
+    assert kept.returncode == 0, kept.stderr
+    assert "1 clienti aggiunti, 0 sostituiti, 3 già presenti e tenuti" in kept.stdout
+    assert "«--overwrite» li sostituisce" in kept.stderr
+    assert filled_studio.secrets.get(rossi.id, SecretKind.PASSWORD) == "Locale#2026"
+    back = filled_studio.resolve("LMBLSS64D60L736G")
+    assert filled_studio.secrets.get(back.id, SecretKind.PIN) == "AB12CD34"
+
+    replaced = trayapp(
+        "restore",
+        str(backup_file),
+        "--overwrite",
+        "--passphrase-stdin",
+        stdin=PASSPHRASE,
+    )
+
+    assert replaced.returncode == 0, replaced.stderr
+    assert "0 clienti aggiunti, 4 sostituiti, 0 già presenti" in replaced.stdout
+    assert filled_studio.secrets.get(rossi.id, SecretKind.PASSWORD) is None
+    assert filled_studio.secrets.get(rossi.id, SecretKind.PIN) is None
+    assert filled_studio.get(rossi.id).has_password is False
+
+
+# -- plain exports ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_plain_export_round_trip_without_secrets(
+    filled_studio, tmp_path, monkeypatch, suffix
+):
+    expected = anagrafica(filled_studio)
+    secrets = all_secret_values(filled_studio)
+    exported = tmp_path / f"clienti{suffix}"
+
+    result = trayapp("export", str(exported))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"4 clienti esportati in {exported} (solo anagrafica, senza password né PIN)."
+    )
+    assert find_secrets([exported], secrets) == []
+    empty_the_machine(filled_studio, monkeypatch, tmp_path)
+    imported = trayapp("import", str(exported))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith("4 importati, 0 aggiornati, 0 invariati")
+    studio = open_home()
+    try:
+        assert anagrafica(studio) == expected
+        assert all(not client.has_password for client in studio.clients())
+    finally:
+        studio.close()
+    assert keyring_contents() == {}
+
+
+def test_csv_export_is_excel_text(filled_studio, tmp_path):
+    exported = tmp_path / "clienti.csv"
+    assert trayapp("export", str(exported)).returncode == 0
+
+    text = exported.read_bytes().decode("utf-8-sig")
+
+    assert text.splitlines()[0] == (
+        "Codice;Tipo;Ragione sociale;Cognome;Nome;Codice fiscale;Partita IVA;Comune;"
+        "Email;PEC;Telefono;Collegato a;Ruolo;Utente Fisconline;Note"
+    )
+    assert "PG;PANIFICIO COSTA SOC. COOP.;" in text
+
+
+def test_export_unknown_suffix_rejected(filled_studio, tmp_path):
+    result = trayapp("export", str(tmp_path / "clienti.pdf"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "trayapp: clienti.pdf: formato non riconosciuto dall'estensione «.pdf»; "
+        "usa .csv, .xlsx o .kdbx"
+    )
+    assert not (tmp_path / "clienti.pdf").exists()
+
+
+# -- KeePass -----------------------------------------------------------------------
+
+
+def test_keepass_round_trip_into_empty_machine(
+    filled_studio, trayapp_home, tmp_path, monkeypatch, private_tmpdir
+):
+    expected = anagrafica(filled_studio)
+    changed_on = {
+        client.codice_fiscale: client.password_changed_on
+        for client in filled_studio.clients()
+    }
+    expected_secrets = {
+        codice: {
+            kind: value
+            for kind, value in values.items()
+            if kind in (SecretKind.PASSWORD, SecretKind.PIN)
+        }
+        for codice, values in stored_secrets(filled_studio).items()
+    }
+    secrets = all_secret_values(filled_studio)
+    database = tmp_path / "studio.kdbx"
+
+    written = trayapp(
+        "export", str(database), "--passphrase-stdin", stdin=KEEPASS_PASSWORD
+    )
+
+    assert written.returncode == 0, written.stderr
+    assert "4 clienti esportati" in written.stdout
+    assert "(con password e PIN)" in written.stdout
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert find_secrets([database, private_tmpdir], secrets) == []
+    entry = _keepass_entry(database, "D'ANNUNZIO ALESSIA")
+    assert entry.username == "DNNLSS63C58G224U"
+    assert entry.password == RENEWED[1]
+    assert entry.get_custom_property("PIN") == "8630944270"
+    assert entry.is_custom_property_protected("PIN")
+    assert entry.get_custom_property("Collegato a") == "01314440460"
+    assert entry.group.name == "trayapp"
+
+    other_home = empty_the_machine(filled_studio, monkeypatch, tmp_path)
+    imported = trayapp(
+        "import-keepass", str(database), "--passphrase-stdin", stdin=KEEPASS_PASSWORD
+    )
+
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == (
+        "4 importati, 0 aggiornati, 0 invariati, 0 voci scartate"
+    )
+    studio = open_home()
+    try:
+        assert anagrafica(studio) == expected
+        assert stored_secrets(studio) == expected_secrets
+        assert {
+            client.codice_fiscale: client.password_changed_on
+            for client in studio.clients()
+        } == changed_on
+    finally:
+        studio.close()
+    assert find_secrets([other_home, private_tmpdir], secrets) == []
+
+
+def _keepass_entry(database: Path, title: str):
+    from pykeepass import PyKeePass
+
+    opened = PyKeePass(str(database), password=KEEPASS_PASSWORD)
+    return opened.find_entries(title=title, first=True)
+
+
+def test_foreign_keepass_imports_codici_fiscali(studio, tmp_path, trayapp_home):
+    from pykeepass import create_database
+
+    database = tmp_path / "personale.kdbx"
+    foreign = create_database(str(database), password=KEEPASS_PASSWORD)
+    group = foreign.add_group(foreign.root_group, "Clienti")
+    foreign.add_entry(
+        group,
+        "Rossi Mario",
+        "cstppl57p19l219t",
+        "Fisco#2024x",
+        notes="PIN: 1234 567890\naltro segreto: 42",
+    )
+    with_field = foreign.add_entry(
+        foreign.root_group, "PANIFICIO COSTA", "01314440460", "Pane#2024xy"
+    )
+    with_field.set_custom_property("PIN", "AB12CD34", protect=True)
+    foreign.add_entry(foreign.root_group, "Posta", "mario@example.it", "Mail#2024x")
+    foreign.add_entry(foreign.root_group, "Wi-Fi", "", "router-pass")
+    foreign.save()
+
+    result = trayapp(
+        "import-keepass", str(database), "--passphrase-stdin", stdin=KEEPASS_PASSWORD
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "2 importati, 0 aggiornati, 0 invariati, 2 voci scartate"
+    assert lines[1].startswith(
+        "  voce 3 «Posta», Utente Fisconline: «mario@example.it» non è un codice fiscale"
+    )
+    assert lines[1].endswith("la voce non corrisponde a un cliente")
+    assert lines[2] == (
+        "  voce 4 «Wi-Fi», Utente Fisconline: nessun nome utente: la voce non "
+        "corrisponde a un cliente"
+    )
+    rossi = studio.resolve("CSTPPL57P19L219T")
+    assert rossi.name == "Rossi Mario"
+    assert rossi.note == ""
+    assert studio.secrets.get(rossi.id, SecretKind.PASSWORD) == "Fisco#2024x"
+    assert studio.secrets.get(rossi.id, SecretKind.PIN) == "1234567890"
+    company = studio.resolve("01314440460")
+    assert company.denominazione == "PANIFICIO COSTA"
+    assert studio.secrets.get(company.id, SecretKind.PIN) == "AB12CD34"
+    assert find_secrets([trayapp_home], {"router-pass", "Mail#2024x", "42"}) == []
+
+
+def test_keepass_wrong_password_imports_nothing(filled_studio, tmp_path, trayapp_home):
+    database = tmp_path / "studio.kdbx"
+    written = trayapp(
+        "export", str(database), "--passphrase-stdin", stdin=KEEPASS_PASSWORD
+    )
+    assert written.returncode == 0, written.stderr
+    index_before = (trayapp_home / "data" / "clients.json").read_bytes()
+    keyring_before = keyring_contents()
+
+    result = trayapp(
+        "import-keepass", str(database), "--passphrase-stdin", stdin="sbagliata!!!!"
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"trayapp: {database}: password principale di KeePass errata: nulla è stato "
+        "importato"
+    )
+    assert (trayapp_home / "data" / "clients.json").read_bytes() == index_before
+    assert keyring_contents() == keyring_before
+
+
+def test_keepass_import_of_non_database(studio, tmp_path):
+    not_keepass = tmp_path / "clienti.kdbx"
+    not_keepass.write_text(CLIENT_LIST, encoding="utf-8")
+
+    result = trayapp(
+        "import-keepass", str(not_keepass), "--passphrase-stdin", stdin="qualsiasi"
+    )
+
+    assert result.returncode == 1
+    assert str(not_keepass) in result.stderr
+    assert "non è un database KeePass" in result.stderr
+    assert studio.clients() == []
+
+
+def test_client_record_round_trip_is_exact():
+    """The backup relies on to_record and from_record losing nothing."""
+    client = Client(
+        id="abc123def456",
+        kind=Kind.SOCIETA,
+        codice_fiscale="01314440460",
+        denominazione="PANIFICIO",
+        extra={"origine": "test"},
+    )
+    assert Client.from_record(client.to_record()) == client
+
+
+def test_temporary_files_stay_private(filled_studio, tmp_path):
+    os.chmod(tmp_path, 0o755)
+    exported = tmp_path / "clienti.xlsx"
+    assert trayapp("export", str(exported)).returncode == 0
+    assert stat.S_IMODE(exported.stat().st_mode) == 0o600
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
+
+
+@pytest.mark.desktop
+def test_restore_rejected_while_tray_runs(
+    filled_studio, trayapp_home, tmp_path, short_tmp, keyring_daemon, tray_host
+):
+    from desktop_env import trayapp_env
+
+    backup_file = tmp_path / "studio.backup"
+    made = trayapp("backup", str(backup_file), "--passphrase-stdin", stdin=PASSPHRASE)
+    assert made.returncode == 0, made.stderr
+    env, _ = trayapp_env(
+        tmp_path,
+        home=trayapp_home,
+        temporary=short_tmp,
+        keyring=keyring_daemon,
+        display=tray_host,
+    )
+    index_before = (trayapp_home / "data" / "clients.json").read_bytes()
+    tray = subprocess.Popen(
+        [sys.executable, "-m", "trayapp"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (trayapp_home / "data" / "instance.json").exists():
+            assert tray.poll() is None, "the tray exited"
+            assert time.monotonic() < deadline, "the tray never published its channel"
+            time.sleep(0.2)
+
+        result = trayapp(
+            "restore",
+            str(backup_file),
+            "--overwrite",
+            "--passphrase-stdin",
+            stdin=PASSPHRASE,
+            env=env,
+        )
+    finally:
+        tray.terminate()
+        tray.wait(30)
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "trayapp: la tray di trayapp è in esecuzione: chiudila (menu «Esci») e "
+        "ripeti «trayapp restore»; nulla è stato modificato"
+    )
+    assert (trayapp_home / "data" / "clients.json").read_bytes() == index_before
