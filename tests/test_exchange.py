@@ -43,6 +43,14 @@ CLIENT_LIST = (
 RENEWED = ("Rinnovo#2025a", "Rinnovo#2025b")
 
 
+def index_bytes(home: Path) -> tuple[bytes, bytes]:
+    """Return the index file and its journal, which together hold the client list."""
+    data = home / "data"
+    return (data / "clients.json").read_bytes(), (
+        data / "clients.json.journal"
+    ).read_bytes()
+
+
 def keyring_contents() -> dict[str, str]:
     """Return user name -> secret of every trayapp item in the test keyring."""
     import secretstorage
@@ -275,8 +283,7 @@ def test_bad_backup_changes_nothing(
     filled_studio.set_credentials(
         filled_studio.resolve("CSTPPL57P19L219T").id, password="Locale#2026"
     )
-    index_file = trayapp_home / "data" / "clients.json"
-    index_before = index_file.read_bytes()
+    index_before = index_bytes(trayapp_home)
     keyring_before = keyring_contents()
     passphrase = "un'altra passphrase" if case == "wrong passphrase" else PASSPHRASE
 
@@ -287,7 +294,7 @@ def test_bad_backup_changes_nothing(
     assert result.returncode == 1
     assert result.stderr.startswith(f"trayapp: {bad}")
     assert expected in result.stderr
-    assert index_file.read_bytes() == index_before
+    assert index_bytes(trayapp_home) == index_before
     assert keyring_contents() == keyring_before
 
 
@@ -499,7 +506,7 @@ def test_keepass_wrong_password_imports_nothing(filled_studio, tmp_path, trayapp
         "export", str(database), "--passphrase-stdin", stdin=KEEPASS_PASSWORD
     )
     assert written.returncode == 0, written.stderr
-    index_before = (trayapp_home / "data" / "clients.json").read_bytes()
+    index_before = index_bytes(trayapp_home)
     keyring_before = keyring_contents()
 
     result = trayapp(
@@ -511,7 +518,7 @@ def test_keepass_wrong_password_imports_nothing(filled_studio, tmp_path, trayapp
         f"trayapp: {database}: password principale di KeePass errata: nulla è stato "
         "importato"
     )
-    assert (trayapp_home / "data" / "clients.json").read_bytes() == index_before
+    assert index_bytes(trayapp_home) == index_before
     assert keyring_contents() == keyring_before
 
 
@@ -565,7 +572,7 @@ def test_restore_rejected_while_tray_runs(
         keyring=keyring_daemon,
         display=tray_host,
     )
-    index_before = (trayapp_home / "data" / "clients.json").read_bytes()
+    index_before = index_bytes(trayapp_home)
     tray = subprocess.Popen(
         [sys.executable, "-m", "trayapp"],
         env=env,
@@ -596,4 +603,4 @@ def test_restore_rejected_while_tray_runs(
         "trayapp: la tray di trayapp è in esecuzione: chiudila (menu «Esci») e "
         "ripeti «trayapp restore»; nulla è stato modificato"
     )
-    assert (trayapp_home / "data" / "clients.json").read_bytes() == index_before
+    assert index_bytes(trayapp_home) == index_before
