@@ -319,3 +319,12 @@ def test_windows_command_round_trip(arguments):
     line = subprocess.list2cmdline(arguments)
 
     assert autostart._split_windows_command(line) == arguments
+
+
+def test_launch_command_windows_console_twin():
+    """Windows cannot run here: the path is a plain string; no file is checked."""
+    command = autostart.launch_command(
+        frozen=True, executable=r"C:\Programs\trayapp\trayapp-cli.exe", platform="win32"
+    )
+
+    assert command == [r"C:\Programs\trayapp\trayapp.exe", "tray"]

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any, Protocol
 from xml.parsers.expat import ExpatError
 
@@ -78,6 +78,25 @@ def disable(autostart: Autostart) -> AutostartStatus:
     return autostart.status()
 
 
+def current_status() -> dict[str, Any]:
+    """Return this machine's start-at-login status as the rubrica shows it."""
+    return _status_row(autostart_for().status())
+
+
+def set_enabled(enabled: bool) -> dict[str, Any]:
+    """Turn start at login on or off for the rubrica; return the new status."""
+    entry = autostart_for()
+    return _status_row(enable(entry) if enabled else disable(entry))
+
+
+def _status_row(status: AutostartStatus) -> dict[str, Any]:
+    return {
+        "enabled": status.enabled,
+        "command": subprocess.list2cmdline(status.command),
+        "location": status.location,
+    }
+
+
 def launch_command(
     *,
     frozen: bool | None = None,
@@ -94,6 +113,13 @@ def launch_command(
     if frozen is None:
         frozen = bool(getattr(sys, "frozen", False))
     if frozen:
+        # The Windows bundle has a console twin for the command line; at
+        # login the windowed trayapp.exe beside it starts instead.
+        frozen_path = (
+            PureWindowsPath(executable) if platform == "win32" else Path(executable)
+        )
+        if frozen_path.name.lower() == "trayapp-cli.exe":
+            return [str(frozen_path.with_name("trayapp.exe")), "tray"]
         return [executable, "tray"]
     script_name = "trayapp.exe" if platform == "win32" else "trayapp"
     # NOTE: on Windows the console script opens a console window at login;
@@ -161,7 +187,8 @@ def _remove(path: Path) -> None:
 def _read_bytes(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
+        # A file in place of the folder means there is no entry either.
         return None
     except OSError as error:
         raise AutostartError(
