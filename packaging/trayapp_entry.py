@@ -5,9 +5,8 @@ import sys
 
 if __name__ == "__main__":
     # A child started with "spawn" (the rubrica window, the embedded login)
-    # runs this same executable; freeze_support runs the child's code and
-    # exits here, so the child never reaches the command line and starts no
-    # second tray.
+    # runs this same executable. freeze_support runs the child's code and
+    # exits, so the child never reaches the command line or starts a tray.
     multiprocessing.freeze_support()
     from trayapp.cli import main
 

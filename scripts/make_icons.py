@@ -35,47 +35,51 @@ CLEAR = (0, 0, 0, 0)
 OUTLINE = 14
 
 
+class Canvas:
+    """A drawing SUPERSAMPLE times larger than `size`, in 256-unit coordinates."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.scale = size * SUPERSAMPLE / SIZE
+        self.image = Image.new("RGBA", (size * SUPERSAMPLE,) * 2, CLEAR)
+        self.draw = ImageDraw.Draw(self.image)
+
+    def box(self, x0: float, y0: float, x1: float, y1: float) -> list[float]:
+        return [x0 * self.scale, y0 * self.scale, x1 * self.scale, y1 * self.scale]
+
+    def rounded(self, corners: tuple[float, ...], radius: float, fill) -> None:
+        self.draw.rounded_rectangle(
+            self.box(*corners), radius=radius * self.scale, fill=fill
+        )
+
+    def reduced(self) -> Image.Image:
+        return self.image.resize((self.size, self.size), Image.Resampling.LANCZOS)
+
+
 def draw_icon(size: int = SIZE) -> Image.Image:
     """Return the icon: a folder with a key on a blue rounded square with a white rim."""
-    canvas = size * SUPERSAMPLE
-    scale = canvas / SIZE
-    image = Image.new("RGBA", (canvas, canvas), CLEAR)
-    draw = ImageDraw.Draw(image)
-
-    def box(x0: float, y0: float, x1: float, y1: float) -> list[float]:
-        return [x0 * scale, y0 * scale, x1 * scale, y1 * scale]
-
+    canvas = Canvas(size)
     # At least one target pixel of rim, else it vanishes at 16 px.
     rim = max(OUTLINE, SIZE / size)
-    draw.rounded_rectangle(box(2, 2, 254, 254), radius=54 * scale, fill=WHITE)
-    draw.rounded_rectangle(
-        box(2 + rim, 2 + rim, 254 - rim, 254 - rim),
-        radius=(54 - rim) * scale,
-        fill=BLUE,
-    )
-    draw.rounded_rectangle(box(48, 72, 122, 102), radius=10 * scale, fill=WHITE)
-    draw.rounded_rectangle(box(48, 88, 208, 194), radius=14 * scale, fill=WHITE)
-    _draw_key(draw, box, GOLD, WHITE)
-    return image.resize((size, size), Image.Resampling.LANCZOS)
+    canvas.rounded((2, 2, 254, 254), 54, WHITE)
+    canvas.rounded((2 + rim, 2 + rim, 254 - rim, 254 - rim), 54 - rim, BLUE)
+    canvas.rounded((48, 72, 122, 102), 10, WHITE)
+    canvas.rounded((48, 88, 208, 194), 14, WHITE)
+    _draw_key(canvas, GOLD, WHITE)
+    return canvas.reduced()
 
 
 def draw_template(size: int) -> Image.Image:
     """Return the menu-bar template: the folder in black, the key cut out of it."""
-    canvas = size * SUPERSAMPLE
-    scale = canvas / SIZE
-    image = Image.new("RGBA", (canvas, canvas), CLEAR)
-    draw = ImageDraw.Draw(image)
-
-    def box(x0: float, y0: float, x1: float, y1: float) -> list[float]:
-        return [x0 * scale, y0 * scale, x1 * scale, y1 * scale]
-
-    draw.rounded_rectangle(box(8, 34, 110, 78), radius=14 * scale, fill=BLACK)
-    draw.rounded_rectangle(box(8, 58, 248, 222), radius=22 * scale, fill=BLACK)
-    _draw_key(draw, box, CLEAR, BLACK)
-    return image.resize((size, size), Image.Resampling.LANCZOS)
+    canvas = Canvas(size)
+    canvas.rounded((8, 34, 110, 78), 14, BLACK)
+    canvas.rounded((8, 58, 248, 222), 22, BLACK)
+    _draw_key(canvas, CLEAR, BLACK)
+    return canvas.reduced()
 
 
-def _draw_key(draw: ImageDraw.ImageDraw, box, key, hole) -> None:
+def _draw_key(canvas: Canvas, key, hole) -> None:
+    draw, box = canvas.draw, canvas.box
     draw.ellipse(box(112, 108, 164, 160), fill=key)
     draw.ellipse(box(128, 124, 148, 144), fill=hole)
     draw.rectangle(box(158, 128, 206, 140), fill=key)

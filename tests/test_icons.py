@@ -13,7 +13,7 @@ from trayapp.artwork import ICON_FILES, asset_path, load_icon
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
-# WCAG 2.1 asks 3:1 for the parts of a graphic needed to make it out.
+# WCAG 2.1 (1.4.11) requires 3:1 for the parts of a graphic needed to see it.
 MIN_CONTRAST = 3.0
 PANELS = {
     "white": (255, 255, 255),
@@ -109,7 +109,7 @@ def edge_contrast(icon: Image.Image, panel: tuple[int, int, int]) -> float:
 
     Each ring is the set of opaque pixels at that distance (1, 2 or 3 pixels)
     from the transparent surroundings, averaged after compositing the icon on
-    the panel; the shape stands out where at least one ring does.
+    the panel. The shape is visible where at least one ring contrasts.
     """
     rgba = icon.convert("RGBA")
     shown = Image.new("RGBA", rgba.size, (*panel, 255))

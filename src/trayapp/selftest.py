@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
-# How long a spawned child may take to start and answer; a frozen bundle
-# unpacks nothing (one-folder), so this is mostly interpreter start-up.
+# How long a spawned child may take to start and reply. A one-folder bundle
+# unpacks nothing, so this is mostly interpreter start-up.
 CHILD_TIMEOUT_SECONDS = 60
 # The pywebview backend and the Qt module the embedded login window needs.
 EMBEDDED_MODULES = ("webview.platforms.qt", "qtpy.QtWebEngineWidgets")

@@ -38,9 +38,9 @@
   }
 
   async function change() {
-    const wanted = autostart.checked;
-    if (!(await run(() => api("set_autostart", wanted)))) {
-      autostart.checked = !wanted;
+    const requested = autostart.checked;
+    if (!(await run(() => api("set_autostart", requested)))) {
+      autostart.checked = !requested;
     }
   }
 
