@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 # Chromium may resolve only 127.0.0.1, so nothing in a test run can leave
@@ -86,6 +87,20 @@ def trayapp_env(
     if browser:
         env["TRAYAPP_BROWSER"] = str(browser)
     return env, record
+
+
+def run_trayapp(
+    env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess:
+    """Run `python -m trayapp ARGS` in `env`; standard input is `stdin` or empty."""
+    return subprocess.run(
+        [sys.executable, "-m", "trayapp", *args],
+        env=env,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def find_secrets(folders: list[Path], secrets: set[str]) -> list[tuple[Path, str]]:

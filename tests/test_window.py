@@ -709,3 +709,56 @@ def test_form_renews_password_keeping_previous(open_window, studio):
     )
     assert studio.secrets.get(client.id, SecretKind.PASSWORD) == shown
     assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_1) == "Vecchia1!x"
+
+
+SETTINGS_NOTE = "return document.getElementById('autostart-note').textContent || null"
+
+
+def test_settings_autostart_checkbox(open_window, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    entry = tmp_path / "xdg-config" / "autostart" / "trayapp.desktop"
+    window = open_window()
+
+    click(window, "#open-settings")
+    before = window.wait_for(SETTINGS_NOTE, what="the autostart status")
+    assert before == "trayapp non si avvia all'accesso."
+    assert window.js("return document.getElementById('autostart').checked") is False
+
+    click(window, "#autostart")
+    turned_on = window.wait_for(
+        SETTINGS_NOTE.replace("|| null", "") + ".startsWith('All') || null",
+        what="the autostart entry written",
+    )
+    assert turned_on is True
+    assert window.js("return document.getElementById('autostart').checked") is True
+    assert entry.is_file()
+    assert "Exec=" in entry.read_text("utf-8")
+
+    click(window, "#autostart")
+    after = window.wait_for(
+        SETTINGS_NOTE.replace("|| null", "") + ".startsWith('trayapp non') || null",
+        what="the autostart entry removed",
+    )
+    assert after is True
+    assert not entry.exists()
+
+
+def test_settings_autostart_error_shown(open_window, tmp_path, monkeypatch):
+    config = tmp_path / "xdg-config"
+    config.mkdir()
+    (config / "autostart").write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    window = open_window()
+
+    click(window, "#open-settings")
+    window.wait_for(SETTINGS_NOTE, what="the autostart status")
+    click(window, "#autostart")
+    message = window.wait_for(
+        "return document.getElementById('settings-error').textContent || null",
+        what="the autostart error",
+    )
+
+    assert message.startswith(f"Impossibile scrivere {config / 'autostart'}")
+    assert "L'avvio all'accesso non è stato modificato" in message
+    assert window.js("return document.getElementById('autostart').checked") is False
+    assert (config / "autostart").read_text("utf-8") == "not a folder"

@@ -112,6 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
         "paths", help="mostra dove sono indice, configurazione e log"
     )
     paths.add_argument("--json", action="store_true")
+
+    autostart = commands.add_parser(
+        "autostart", help="attiva, disattiva o mostra l'avvio all'accesso"
+    )
+    autostart.add_argument(
+        "action", choices=("on", "off", "status"), metavar="on|off|status"
+    )
+    commands.add_parser(
+        "self-test", help="controlla icone, portachiavi, pagine, profilo e browser"
+    )
     return parser
 
 
@@ -132,6 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     if command == "paths":
         return _paths(args, paths)
+    if command == "autostart":
+        return _autostart(args)
+    if command == "self-test":
+        from trayapp.selftest import run_checks
+
+        checks = run_checks()
+        for check in checks:
+            print(check.line())
+        return EXIT_OK if all(check.ok for check in checks) else EXIT_FAILED
     from trayapp import instance
 
     lock = None
@@ -307,6 +326,24 @@ def _paths(args, paths) -> int:
     else:
         for key, value in paths.as_dict().items():
             print(f"{key:8} {value}")
+    return EXIT_OK
+
+
+def _autostart(args) -> int:
+    from trayapp.desktop import autostart
+
+    try:
+        entry = autostart.autostart_for()
+        if args.action == "on":
+            status = autostart.enable(entry)
+        elif args.action == "off":
+            status = autostart.disable(entry)
+        else:
+            status = entry.status()
+    except autostart.AutostartError as error:
+        _fail(str(error))
+        return EXIT_FAILED
+    print(status.describe())
     return EXIT_OK
 
 

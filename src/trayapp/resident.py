@@ -198,6 +198,7 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     """Return the exceptions whose message is written for the user, in Italian."""
     from trayapp.app import AmbiguousClient, ClientNotFound
     from trayapp.config import ConfigError
+    from trayapp.desktop.autostart import AutostartError
     from trayapp.desktop.mailto import MailtoError
     from trayapp.desktop.opener import OpenError
     from trayapp.domain.validation import FieldError
@@ -219,6 +220,7 @@ def user_error_types() -> tuple[type[BaseException], ...]:
         ProfileError,
         SecretStoreError,
         IndexStorageError,
+        AutostartError,
     )
 
 

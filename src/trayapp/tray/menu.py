@@ -78,6 +78,9 @@ def menu_text(label: str, platform: str) -> str:
 
     Win32 menus read "&" as the mark of a keyboard mnemonic and pystray passes
     the text through unchanged, so a literal ampersand is written "&&" there.
+    GTK needs nothing: pystray 0.19.5 makes plain labels (no mnemonic, no
+    markup), and libdbusmenu-gtk doubles their "_" before AppIndicator
+    exports them, so "_" and "&" show as typed.
     """
     if platform == "win32":
         return label.replace("&", "&&")

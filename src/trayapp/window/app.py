@@ -129,6 +129,12 @@ class WindowApi:
     def send_email(self, client_id: str) -> dict[str, Any]:
         return self._call("send_email", client_id=client_id)
 
+    def autostart_status(self) -> dict[str, Any]:
+        return self._call("autostart_status")
+
+    def set_autostart(self, enabled: bool) -> dict[str, Any]:
+        return self._call("set_autostart", enabled=bool(enabled))
+
 
 def page_path() -> str:
     """Return the file path of the packaged index.html."""

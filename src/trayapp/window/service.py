@@ -221,6 +221,17 @@ class WindowService:
     def rpc_login(self, client_id: str) -> dict[str, str]:
         return self._login(client_id)
 
+    def rpc_autostart_status(self) -> dict[str, Any]:
+        from trayapp.desktop.autostart import current_status
+
+        return current_status()
+
+    def rpc_set_autostart(self, enabled: bool) -> dict[str, Any]:
+        """Turn start at login on or off; return the new status."""
+        from trayapp.desktop.autostart import set_enabled
+
+        return set_enabled(bool(enabled))
+
     def rpc_send_email(self, client_id: str) -> dict[str, str]:
         result = self._studio.send_email(client_id)
         return {"uri": result.uri}
