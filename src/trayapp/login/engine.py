@@ -50,7 +50,8 @@ FIND_TIMEOUT = 10.0
 # Extra wait on the caller's side for the worker's own launch and clean-up.
 CALLER_MARGIN = 30.0
 # Interval at which the idle worker lets Playwright deliver window events.
-EVENT_POLL_MS = 200
+# A login asked while a login window is open waits up to this long to start.
+EVENT_POLL_MS = 50
 
 
 def launch_arguments(
@@ -363,8 +364,13 @@ class _LoginSteps:
 
     def run(self) -> LoginResult:
         profile, page = self._profile, self._page
+        # The login page is a JavaScript app: its fields appear after the DOM
+        # is ready, and `find` below waits for them, so waiting for every
+        # image and font ("load") would only add time.
         response = page.goto(
-            profile.login_url(self._request.target), timeout=self.remaining_ms()
+            profile.login_url(self._request.target),
+            timeout=self.remaining_ms(),
+            wait_until="domcontentloaded",
         )
         if response is not None and response.status >= 500:
             log.warning("Login page returned HTTP %s", response.status)
