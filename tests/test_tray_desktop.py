@@ -135,6 +135,19 @@ def test_tray_login_records_client(display, tray_process):
     assert call["thread"].startswith("tray-action"), "login ran on the tray thread"
 
 
+def test_menu_not_rebuilt_after_click(display, tray_process):
+    def builds() -> int:
+        return sum(1 for c in recorded_calls(tray_process) if c["call"] == "menu_built")
+
+    before = builds()
+    calls_before = len(recorded_calls(tray_process))
+    xtray.open_menu_path(display, ["ROSSI MARIO", "Login cassetto fiscale"], ENTRIES)
+    wait_for_call(tray_process, "login", calls_before)
+
+    assert before > 0
+    assert builds() == before
+
+
 def test_tray_email_records_client(display, tray_process):
     before = len(recorded_calls(tray_process))
     xtray.open_menu_path(display, ["VERDI & FIGLI SRL", "Invia email"], ENTRIES)

@@ -72,24 +72,24 @@ class RecordingActions:
         return []
 
     def login(self, client_id: str) -> None:
-        self._record("login", client_id)
+        self.record("login", client_id)
 
     def send_email(self, client_id: str) -> None:
-        self._record("send_email", client_id)
+        self.record("send_email", client_id)
 
     def copy(self, client_id: str, what: str) -> None:
-        self._record("copy", client_id, what)
+        self.record("copy", client_id, what)
 
     def open_window(self) -> None:
-        self._record("open_window")
+        self.record("open_window")
 
     def quit(self) -> None:
-        self._record("quit")
+        self.record("quit")
 
     def add_listener(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
 
-    def _record(self, call: str, *args: str) -> None:
+    def record(self, call: str, *args: str) -> None:
         thread = threading.current_thread().name
         line = json.dumps({"call": call, "args": list(args), "thread": thread})
         with self._lock, self._record_path.open("a", encoding="utf-8") as record:
@@ -103,10 +103,22 @@ def draw_icon() -> Image.Image:
     return image
 
 
+class RecordingTrayApp(TrayApp):
+    """The real TrayApp, recording each time pystray builds its menu."""
+
+    def __init__(self, actions: RecordingActions, *args, **kwargs) -> None:
+        self._recorder = actions
+        super().__init__(actions, *args, **kwargs)
+
+    def _pystray_items(self):
+        self._recorder.record("menu_built")
+        return super()._pystray_items()
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     actions = RecordingActions(Path(sys.argv[1]))
-    TrayApp(actions, draw_icon(), title="trayapp (test)").run()
+    RecordingTrayApp(actions, draw_icon(), title="trayapp (test)").run()
 
 
 if __name__ == "__main__":

@@ -197,6 +197,10 @@ class TrayApp:
         self._title = tooltip_text(title)
         self._lock = threading.Lock()
         self._entries: list[MenuEntry] = []
+        # Raised on every new set of entries; pystray is asked to rebuild its
+        # menu only for a generation it has not been given yet.
+        self._generation = 0
+        self._handed_generation = -1
         self._icon: Any = None
         self._stopped = False
         self._executor = ThreadPoolExecutor(
@@ -213,7 +217,7 @@ class TrayApp:
         with self._lock:
             if self._stopped:
                 return
-            self._icon = pystray.Icon(
+            self._icon = self._icon_class(pystray)(
                 "trayapp",
                 icon=self._current_image(),
                 title=self._title,
@@ -231,6 +235,25 @@ class TrayApp:
         finally:
             self._executor.shutdown(wait=False, cancel_futures=True)
             log.info("Tray icon stopped")
+
+    def _icon_class(self, pystray: ModuleType) -> type:
+        """Return the backend's Icon class, rebuilding its menu only after changes.
+
+        pystray rebuilds the whole menu after every click and twice at start;
+        with thousands of clients each rebuild takes seconds of the tray's
+        main loop, and the entries have usually not changed.
+        """
+        tray = self
+
+        class TrayIcon(pystray.Icon):  # type: ignore[misc, name-defined]
+            def update_menu(self) -> None:
+                with tray._lock:
+                    if tray._handed_generation == tray._generation:
+                        return
+                    tray._handed_generation = tray._generation
+                super().update_menu()
+
+        return TrayIcon
 
     def refresh(self) -> None:
         """Rebuild the menu from the facade's data. Any thread may call this."""
@@ -309,7 +332,9 @@ class TrayApp:
             expiring=expiring,
         )
         with self._lock:
-            self._entries = entries
+            if entries != self._entries:
+                self._entries = entries
+                self._generation += 1
             self._expiring_count = len(expiring)
 
     def _pystray_items(self) -> Sequence[Any]:
