@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import unicodedata
 from pathlib import Path
+
+from trayapp.atomicfile import write_atomically
 
 MIN_PASSPHRASE_LENGTH = 12
 
@@ -34,44 +34,16 @@ def check_new_passphrase(passphrase: str, confirmation: str | None = None) -> st
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically, readable by its owner only.
-
-    The bytes go to a temporary file in the same folder (created 0600),
-    are fsynced and then renamed over `path`, so a crash leaves the old
-    file or the new one, never a partial file.
-    """
+    """Write `data` to `path` atomically, readable by its owner only."""
     folder = path.parent
     if not folder.is_dir():
         raise ExchangeError(f"{path}: la cartella {folder} non esiste")
     try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=folder
-        )
+        write_atomically(path, data)
     except OSError as error:
-        raise ExchangeError(
-            f"{path}: impossibile scrivere nella cartella ({error.strerror})"
-        ) from error
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
         raise ExchangeError(
             f"{path}: scrittura non riuscita ({error.strerror})"
         ) from error
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    if os.name == "posix":
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 def read_input_file(path: Path, what: str) -> bytes:

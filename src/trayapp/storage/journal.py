@@ -21,7 +21,6 @@ import logging
 import os
 import secrets
 import shutil
-import tempfile
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from trayapp.atomicfile import write_atomically
 from trayapp.storage.base import IndexStorageError
 
 log = logging.getLogger(__name__)
@@ -86,33 +86,6 @@ def parse_snapshot(path: Path, raw: bytes) -> Snapshot:
     storage = data.pop(STORAGE_KEY, None)
     token = storage.get("token") if isinstance(storage, dict) else None
     return Snapshot(data, token if isinstance(token, str) else None)
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Replace `path` with `content`: temporary file, fsync, rename, folder fsync."""
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
 
 
 def _journal_line(entry: Mapping[str, Any]) -> bytes:
