@@ -46,6 +46,18 @@ def write_unicode_text(path: Path, table: list[list[str]]) -> Path:
     return path
 
 
+def write_newer_passwords(path: Path) -> Path:
+    """Write the sample as Unicode text, each password changed and dated 01/01/2099."""
+    table = sample_table()
+    changed_on = table[0].index("Data cambio password")
+    password = table[0].index("Password")
+    for row in table[1:]:
+        if row[password]:
+            row[password] = row[password] + "9z"
+            row[changed_on] = "01/01/2099"
+    return write_unicode_text(path, table)
+
+
 def renamed_header(header: list[str]) -> list[str]:
     return [RENAMED.get(title, (title, ""))[0] for title in header]
 

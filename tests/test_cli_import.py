@@ -17,9 +17,9 @@ from import_samples import (
     clients_by_cf,
     keyring_items,
     sample_table,
+    write_newer_passwords,
     write_renamed_csv,
     write_renamed_xlsx,
-    write_unicode_text,
 )
 from test_import_mapping import baseline  # noqa: F401 - fixture
 from trayapp.importing.mapping import field_choices
@@ -90,17 +90,6 @@ def sample_passwords() -> set[str]:
     return {row[column] for row in table[1:] if row[column]}
 
 
-def newer_passwords_file(path):
-    table = sample_table()
-    changed_on = table[0].index("Data cambio password")
-    password = table[0].index("Password")
-    for row in table[1:]:
-        if row[password]:
-            row[password] = row[password] + "9z"
-            row[changed_on] = "01/01/2099"
-    return write_unicode_text(path, table)
-
-
 def test_terminal_maps_previews_confirms(
     trayapp_home,
     studio,
@@ -167,7 +156,7 @@ def test_terminal_proposes_remembered_choices(trayapp_home, keyring_daemon, tmp_
 
 def test_cancelled_confirmation_writes_nothing(studio, tmp_path):
     studio.import_file(SAMPLE_CSV)
-    path = newer_passwords_file(tmp_path / "nuove-password.txt")
+    path = write_newer_passwords(tmp_path / "nuove-password.txt")
     index_before = studio.paths.index_file.read_bytes()
     keyring_before = keyring_items()
 
@@ -219,4 +208,6 @@ def test_script_map_options_import(trayapp_home, studio, baseline, tmp_path):  #
     assert json.loads(result.stdout)["imported"] == 300
     assert clients_by_cf(studio) == baseline
     assert bad.returncode == 2
-    assert bad.stderr.startswith('trayapp: --map «Numero IVA»: usa --map "Colonna=campo"')
+    assert bad.stderr.startswith(
+        'trayapp: --map «Numero IVA»: usa --map "Colonna=campo"'
+    )

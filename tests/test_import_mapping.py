@@ -13,6 +13,7 @@ from import_samples import (
     clients_by_cf,
     keyring_items,
     sample_table,
+    write_newer_passwords,
     write_renamed_csv,
     write_renamed_xlsx,
     write_unicode_text,
@@ -126,14 +127,7 @@ def test_remembered_choices_used_second_time(studio, baseline, tmp_path):
 
 def test_preview_writes_nothing(studio, tmp_path):
     studio.import_file(SAMPLE_CSV)
-    table = sample_table()
-    changed_on = table[0].index("Data cambio password")
-    password = table[0].index("Password")
-    for row in table[1:]:
-        if row[password]:
-            row[password] = row[password] + "9z"
-            row[changed_on] = "01/01/2099"
-    path = write_unicode_text(tmp_path / "nuove-password.txt", table)
+    path = write_newer_passwords(tmp_path / "nuove-password.txt")
     index_before = studio.paths.index_file.read_bytes()
     keyring_before = keyring_items()
 
@@ -161,14 +155,7 @@ def test_progress_reaches_every_row(studio):
 
 def test_cancel_while_writing_restores_all(studio, tmp_path):
     studio.import_file(SAMPLE_CSV)
-    table = sample_table()
-    changed_on = table[0].index("Data cambio password")
-    password = table[0].index("Password")
-    for row in table[1:]:
-        if row[password]:
-            row[password] = row[password] + "9z"
-            row[changed_on] = "01/01/2099"
-    path = write_unicode_text(tmp_path / "nuove-password.txt", table)
+    path = write_newer_passwords(tmp_path / "nuove-password.txt")
     index_before = studio.paths.index_file.read_bytes()
     keyring_before = keyring_items()
 

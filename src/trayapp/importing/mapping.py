@@ -78,7 +78,9 @@ def normalize_choices(choices: Mapping[str, str]) -> dict[str, str]:
         key = fold_header(header)
         if not key:
             raise ValueError(f"«{shown(header)}» non è un'intestazione di colonna")
-        normalized[key] = field if field in dict(field_choices()) else parse_field(field)
+        normalized[key] = (
+            field if field in dict(field_choices()) else parse_field(field)
+        )
     return normalized
 
 

@@ -225,9 +225,7 @@ def _effective_choices(
             "tra le intestazioni del file"
         )
     return {
-        key: value
-        for key, value in {**remembered, **given}.items()
-        if key in present
+        key: value for key, value in {**remembered, **given}.items() if key in present
     }
 
 

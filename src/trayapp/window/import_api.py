@@ -25,11 +25,13 @@ class ImportApi:
     _call: Callable[..., dict[str, Any]]
 
     def choose_import_file(self) -> dict[str, Any]:
-        """Show the open-file dialog; return {"result": path}, or None when cancelled."""
+        """Show the open-file dialog; return {"result": path}, with None as the path when cancelled."""
         import webview
 
         window = webview.active_window() or webview.windows[0]
-        chosen = window.create_file_dialog(webview.FileDialog.OPEN, file_types=FILE_TYPES)
+        chosen = window.create_file_dialog(
+            webview.FileDialog.OPEN, file_types=FILE_TYPES
+        )
         if not chosen:
             return {"result": None}
         return {"result": str(chosen[0])}

@@ -41,7 +41,7 @@ function importTable(id, headings) {
   return table;
 }
 
-// Build the dialog once; index.html holds only the toolbar button.
+// Build the dialog once; index.html contains only the toolbar button.
 function buildImportDialog() {
   const dialog = importNode("dialog", { id: "import", "aria-labelledby": "import-title" });
   const pathInput = importNode("input", { id: "import-path", type: "text", autocomplete: "off", spellcheck: "false" });
