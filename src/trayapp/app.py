@@ -35,7 +35,13 @@ from trayapp.domain.validation import (
     validate_password,
 )
 from trayapp.editing import FormErrors, check_form
-from trayapp.importing.service import ANAGRAFICA_FIELDS, ImportReport, import_file
+from trayapp.importing.mapping import MappingStore
+from trayapp.importing.service import (
+    ANAGRAFICA_FIELDS,
+    ImportReport,
+    ProgressCallback,
+    import_file,
+)
 from trayapp.paths import AppPaths, resolve_paths
 from trayapp.secretstore.base import (
     SecretStore,
@@ -475,9 +481,24 @@ class Studio:
         self._changed()
         return client
 
-    def import_file(self, path: Path, *, dry_run: bool = False) -> ImportReport:
+    def import_file(
+        self,
+        path: Path,
+        *,
+        dry_run: bool = False,
+        choices: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ImportReport:
+        """Import a client list; see `trayapp.importing.service.import_file`."""
         report = import_file(
-            path, self.index, self.secrets, dry_run=dry_run, today=self._today()
+            path,
+            self.index,
+            self.secrets,
+            dry_run=dry_run,
+            today=self._today(),
+            choices=choices,
+            mappings=MappingStore(self.paths.config_dir),
+            progress=progress,
         )
         if not dry_run and (report.imported or report.updated):
             self._audit(

@@ -50,10 +50,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importing.add_argument("file", type=Path, metavar="FILE")
     importing.add_argument(
-        "--dry-run", action="store_true", help="controlla senza salvare"
+        "--dry-run",
+        action="store_true",
+        help="mostra solo l'anteprima: cosa sarebbe importato, corretto e scartato",
     )
     importing.add_argument(
-        "--json", action="store_true", help="stampa il resoconto in JSON"
+        "--json", action="store_true", help="stampa il resoconto in JSON, senza domande"
+    )
+    importing.add_argument(
+        "--map",
+        action="append",
+        metavar='"COLONNA=CAMPO"',
+        help="associa una colonna non riconosciuta a un campo, o a «ignora» (ripetibile)",
+    )
+    importing.add_argument(
+        "--yes",
+        action="store_true",
+        help="importa senza chiedere conferma dopo l'anteprima",
     )
 
     login = commands.add_parser("login", help="accede al portale come il cliente")
@@ -405,27 +418,9 @@ def _list(args, studio) -> int:
 
 
 def _import(args, studio) -> int:
-    report = studio.import_file(args.file, dry_run=args.dry_run)
-    if args.json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
-    else:
-        from trayapp.domain.validation import FIELD_LABELS
+    from trayapp.import_command import run_import
 
-        prefix = "Prova (nessun dato salvato): " if args.dry_run else ""
-        print(
-            f"{prefix}{report.imported} importati, {report.updated} aggiornati, "
-            f"{report.unchanged} invariati, {report.repaired} righe corrette, "
-            f"{len({r.row for r in report.rejected})} righe scartate"
-        )
-        for rejection in report.rejected:
-            label = FIELD_LABELS.get(rejection.field, rejection.field)
-            print(f"  riga {rejection.row}, {label}: {rejection.reason}")
-        if report.warnings:
-            print(f"{len(report.warnings)} valori non applicati:")
-        for warning in report.warnings:
-            label = FIELD_LABELS.get(warning.field, warning.field)
-            print(f"  riga {warning.row}, {label}: {warning.reason}")
-    return EXIT_OK
+    return run_import(args, studio)
 
 
 def _login(args, studio) -> int:

@@ -9,15 +9,25 @@ the Studio methods it replaces.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from trayapp.app import Studio
 from trayapp.domain.client import Client
-from trayapp.importing.rows import Rejection
-from trayapp.importing.service import ImportReport
+from trayapp.importing.mapping import UnmappedColumns
+from trayapp.importing.readers import ImportFileError
+from trayapp.importing.service import (
+    ImportCancelled,
+    ImportProgress,
+    ImportReport,
+    ProgressCallback,
+)
 from trayapp.ipc import RpcClient
+
+PROGRESS_POLL_SECONDS = 0.1
 
 
 class ResidentCommands:
@@ -27,8 +37,14 @@ class ResidentCommands:
         self._studio = studio
         self._login = login
 
-    def rpc_import_file(self, path: str, dry_run: bool = False) -> dict[str, Any]:
-        return self._studio.import_file(Path(path), dry_run=dry_run).as_dict()
+    def rpc_import_file(
+        self,
+        path: str,
+        dry_run: bool = False,
+        choices: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        report = self._studio.import_file(Path(path), dry_run=dry_run, choices=choices)
+        return report.as_dict()
 
     def rpc_set_credentials(
         self,
@@ -79,21 +95,44 @@ class RemoteStudio:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._local, name)
 
-    def import_file(self, path: Path, *, dry_run: bool = False) -> ImportReport:
-        data = self._channel.call(
-            "import_file", path=str(path.resolve()), dry_run=dry_run
+    def import_file(
+        self,
+        path: Path,
+        *,
+        dry_run: bool = False,
+        choices: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ImportReport:
+        """Run the import in the resident process, polling it for progress.
+
+        Ctrl-C cancels the resident's import, which undoes what it wrote.
+        """
+        job = self._channel.call(
+            "import_start",
+            path=str(path.resolve()),
+            choices=dict(choices or {}),
+            dry_run=dry_run,
         )
-        report = ImportReport(
-            imported=data["imported"],
-            updated=data["updated"],
-            unchanged=data["unchanged"],
-            repaired=data["repaired"],
-            rejected=[Rejection(**item) for item in data["rejected"]],
-            warnings=[Rejection(**item) for item in data["warnings"]],
-            repairs=data["repairs"],
-            dry_run=data["dry_run"],
-        )
-        return report
+        try:
+            while True:
+                state = self._channel.call("import_progress", job=job)
+                if progress is not None and state["total"]:
+                    progress(
+                        ImportProgress(state["phase"], state["done"], state["total"])
+                    )
+                if state["state"] != "running":
+                    break
+                time.sleep(PROGRESS_POLL_SECONDS)
+        except KeyboardInterrupt:
+            self._channel.call("import_cancel", job=job)
+            raise
+        if state["state"] == "done":
+            return ImportReport.from_dict(state["report"])
+        if state.get("unknown"):
+            raise UnmappedColumns(path.name, state["unknown"])
+        if state["state"] == "cancelled":
+            raise ImportCancelled()
+        raise ImportFileError(state["error"])
 
     def set_credentials(self, client_id: str, **values: str | None) -> Client:
         return Client.from_record(

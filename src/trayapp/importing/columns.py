@@ -77,15 +77,6 @@ _LOOKUP = {
 }
 
 
-def map_columns(header: list[str]) -> dict[str, int]:
-    """Return field name -> column index for the headers that are recognised.
-
-    When two columns map to the same field the first one wins, which keeps
-    "Email" ahead of a later "Email 2".
-    """
-    mapping: dict[str, int] = {}
-    for index, title in enumerate(header):
-        field = _LOOKUP.get(fold_header(title))
-        if field is not None and field not in mapping:
-            mapping[field] = index
-    return mapping
+def lookup_field(header: str) -> str | None:
+    """Return the field a header is an alias of, or None."""
+    return _LOOKUP.get(fold_header(header))

@@ -3,13 +3,15 @@
 Rows are matched to existing clients by codice fiscale, so importing the
 same file twice adds nothing. Secrets are written before the index points
 to them. If the secret store fails part way, the index is not touched and
-the secrets already written are put back as they were. When the store
-stops responding, the error message gives how many could not be put back.
+the secrets already written are put back as they were; the same happens
+when the user cancels the import while it writes. When the store stops
+responding, the error message gives how many could not be put back.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,7 +25,14 @@ from trayapp.domain.validation import (
     normalize_partita_iva,
     shown,
 )
-from trayapp.importing.columns import map_columns
+from trayapp.importing.columns import fold_header
+from trayapp.importing.mapping import (
+    MappingStore,
+    UnmappedColumns,
+    missing_fields,
+    normalize_choices,
+    resolve_columns,
+)
 from trayapp.importing.readers import ImportFileError, Sheet, read_sheet
 from trayapp.importing.rows import Candidate, Rejection, parse_row
 from trayapp.secretstore.base import SecretStore, SecretStoreError
@@ -47,6 +56,25 @@ ANAGRAFICA_FIELDS = (
     "user_id",
 )
 
+CHECK = "check"
+WRITE = "write"
+
+
+class ImportCancelled(Exception):
+    """The user cancelled the import before it finished; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """How far an import is: `done` of `total` rows in the CHECK or WRITE phase."""
+
+    phase: str
+    done: int
+    total: int
+
+
+ProgressCallback = Callable[[ImportProgress], None]
+
 
 @dataclass
 class ImportReport:
@@ -59,6 +87,20 @@ class ImportReport:
     """Values of rows that were imported but not applied, with the reason."""
     repairs: list[dict[str, object]] = field(default_factory=list)
     dry_run: bool = False
+    secrets_added: int = 0
+    """Passwords and PINs stored where the client had none."""
+    secrets_replaced: list[dict[str, object]] = field(default_factory=list)
+    """{row, field} of each stored password or PIN that the file replaces."""
+    choices: dict[str, str] = field(default_factory=dict)
+    """The column choices applied: folded header -> field or "ignora"."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> ImportReport:
+        """Rebuild a report from `as_dict`, as it arrives over the instance channel."""
+        values = dict(data)
+        for name in ("rejected", "warnings"):
+            values[name] = [Rejection(**item) for item in values.get(name, [])]  # type: ignore[attr-defined]
+        return cls(**values)  # type: ignore[arg-type]
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -70,6 +112,9 @@ class ImportReport:
             "warnings": [warning.as_dict() for warning in self.warnings],
             "repairs": self.repairs,
             "dry_run": self.dry_run,
+            "secrets_added": self.secrets_added,
+            "secrets_replaced": self.secrets_replaced,
+            "choices": self.choices,
         }
 
 
@@ -88,10 +133,28 @@ def import_file(
     *,
     dry_run: bool = False,
     today: date | None = None,
+    choices: Mapping[str, str] | None = None,
+    mappings: MappingStore | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ImportReport:
-    """Read, check and store a client list; return what happened to each row."""
+    """Read, check and store a client list; return what happened to each row.
+
+    `choices` maps headers to fields (or "ignora") for the columns the
+    aliases do not recognise, over the choices `mappings` remembers for this
+    header set; a written import remembers the choices it used. `progress`
+    is called after each row; an ImportCancelled it raises stops the import
+    with nothing stored.
+    """
     return import_sheet(
-        read_sheet(path), path.name, index, secrets, dry_run=dry_run, today=today
+        read_sheet(path),
+        path.name,
+        index,
+        secrets,
+        dry_run=dry_run,
+        today=today,
+        choices=choices,
+        mappings=mappings,
+        progress=progress,
     )
 
 
@@ -103,15 +166,26 @@ def import_sheet(
     *,
     dry_run: bool = False,
     today: date | None = None,
+    choices: Mapping[str, str] | None = None,
+    mappings: MappingStore | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Check and store the rows of a sheet read from `source` (a file name)."""
-    columns = map_columns(sheet.header)
-    if "codice_fiscale" not in columns:
+    effective = _effective_choices(source, sheet, choices, mappings)
+    try:
+        columns = resolve_columns(sheet.header, effective)
+    except UnmappedColumns as error:
+        raise UnmappedColumns(source, error.columns) from None
+    except ImportFileError as error:
+        raise ImportFileError(f"{source}: {error}") from None
+    missing = missing_fields(columns)
+    if missing:
         raise ImportFileError(
-            f"{source}: nessuna colonna «Codice fiscale» tra le intestazioni "
-            f"({', '.join(h for h in sheet.header if h) or 'nessuna'})"
+            f"{source}: nessuna colonna {' né '.join(missing)} tra le intestazioni "
+            f"({', '.join(h for h in sheet.header if h) or 'nessuna'}); associa a "
+            "questi campi le colonne che li contengono"
         )
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run, choices=effective)
     candidates: list[Candidate] = []
     for number, cells in sheet.rows:
         formula_columns = frozenset(
@@ -124,7 +198,9 @@ def import_sheet(
             candidates.append(parsed)
 
     existing = {client.codice_fiscale: client for client in index.all()}
-    plans = _plan(candidates, existing, secrets, report, today or date.today())
+    plans = _plan(
+        candidates, existing, secrets, report, today or date.today(), progress
+    )
     _link(plans, existing, report)
     kept = [plan for plan in plans if plan is not None]
     for plan in kept:
@@ -139,7 +215,9 @@ def import_sheet(
     report.updated = len(changed) - report.imported
     report.unchanged = len(kept) - len(changed)
     if not dry_run and changed:
-        _write(changed, index, secrets)
+        _write(changed, index, secrets, progress)
+    if not dry_run and mappings is not None:
+        mappings.save(sheet.header, effective)
     log.info(
         "import of %s: %d imported, %d updated, %d unchanged, %d rejected%s",
         source,
@@ -152,16 +230,49 @@ def import_sheet(
     return report
 
 
+def _effective_choices(
+    source: str,
+    sheet: Sheet,
+    choices: Mapping[str, str] | None,
+    mappings: MappingStore | None,
+) -> dict[str, str]:
+    """Return the remembered choices for this header set, overridden by `choices`."""
+    try:
+        given = normalize_choices(choices or {})
+    except ValueError as error:
+        raise ImportFileError(f"{source}: {error}") from None
+    remembered = mappings.load(sheet.header) if mappings is not None else {}
+    present = {fold_header(title) for title in sheet.header}
+    unknown = sorted(set(given) - present)
+    if unknown:
+        raise ImportFileError(
+            f"{source}: nessuna colonna {', '.join(f'«{k}»' for k in unknown)} "
+            "tra le intestazioni del file"
+        )
+    return {
+        key: value for key, value in {**remembered, **given}.items() if key in present
+    }
+
+
+def _report_progress(
+    progress: ProgressCallback | None, phase: str, done: int, total: int
+) -> None:
+    if progress is not None:
+        progress(ImportProgress(phase, done, total))
+
+
 def _plan(
     candidates: list[Candidate],
     existing: dict[str, Client],
     secrets: SecretStore,
     report: ImportReport,
     today: date,
+    progress: ProgressCallback | None = None,
 ) -> list[_Plan | None]:
     plans: list[_Plan | None] = []
     seen: dict[str, int] = {}
-    for candidate in candidates:
+    for done, candidate in enumerate(candidates, start=1):
+        _report_progress(progress, CHECK, done, len(candidates))
         cf = str(candidate.fields["codice_fiscale"])
         if cf in seen:
             report.rejected.append(
@@ -217,6 +328,7 @@ def _secret_writes(
     }
     row_secrets = {kind: value for kind, value in row_secrets.items() if value}
     if previous is None:
+        report.secrets_added += len(row_secrets)
         return row_secrets
     row_date = candidate.fields.get("password_changed_on")
     stored_date = previous.password_changed_on
@@ -230,6 +342,12 @@ def _secret_writes(
             continue
         if stored is None or row_is_newer:
             writes[kind] = value
+            if stored is None:
+                report.secrets_added += 1
+            else:
+                report.secrets_replaced.append(
+                    {"row": candidate.row, "field": kind.value}
+                )
             continue
         label = "password" if kind is SecretKind.PASSWORD else "pin"
         stored_on = (
@@ -303,19 +421,29 @@ def _differs(plan: _Plan, existing: dict[str, Client]) -> bool:
     return bool(plan.secret_writes) or previous != plan.client
 
 
-def _write(plans: list[_Plan], index: ClientIndex, secrets: SecretStore) -> None:
+def _write(
+    plans: list[_Plan],
+    index: ClientIndex,
+    secrets: SecretStore,
+    progress: ProgressCallback | None = None,
+) -> None:
     undo: list[tuple[str, SecretKind, str | None]] = []
     try:
-        for plan in plans:
+        for done, plan in enumerate(plans):
+            _report_progress(progress, WRITE, done, len(plans))
             for kind, value in plan.secret_writes.items():
                 previous = None if plan.is_new else secrets.get(plan.client.id, kind)
                 secrets.set(plan.client.id, kind, value)
                 undo.append((plan.client.id, kind, previous))
+        _report_progress(progress, WRITE, len(plans), len(plans))
     except SecretStoreError as error:
         log.error(
             "import stopped by the secret store after %d writes; undoing them",
             len(undo),
         )
+        _raise_after_undo(error, undo, secrets)
+    except (ImportCancelled, KeyboardInterrupt) as error:
+        log.info("import cancelled after %d secret writes; undoing them", len(undo))
         _raise_after_undo(error, undo, secrets)
     try:
         index.put_many(plan.client for plan in plans)
@@ -327,7 +455,7 @@ def _write(plans: list[_Plan], index: ClientIndex, secrets: SecretStore) -> None
 
 
 def _raise_after_undo(
-    error: Exception,
+    error: BaseException,
     undo: list[tuple[str, SecretKind, str | None]],
     secrets: SecretStore,
 ) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp.ipc import RpcClient, RpcError
+from trayapp.window.import_api import ImportApi
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ LOCALIZATION = {
 }
 
 
-class WindowApi:
+class WindowApi(ImportApi):
     """The page's js_api: each public method forwards one call to the resident.
 
     pywebview runs these methods on worker threads. Every result is JSON:

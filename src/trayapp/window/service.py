@@ -21,6 +21,7 @@ from trayapp.domain.expiry import STATUS_LABELS, PasswordStatus
 from trayapp.domain.passwords import DEFAULT_LENGTH, generate_password
 from trayapp.editing import FormErrors, check_form
 from trayapp.ipc import RpcError
+from trayapp.window.import_jobs import ImportJobs
 from trayapp.window.listing import ClientListText
 
 log = logging.getLogger(__name__)
@@ -89,12 +90,15 @@ class WindowService:
         self._copy = copy
         # Another object whose rpc_* methods are served too (the command line's).
         self._extra = extra
+        self._imports = ImportJobs(studio)
         self._events: list[str] = []
         self._events_changed = threading.Condition()
         self._list_text = ClientListText(self._row, studio.today)
 
     def handle(self, method: str, params: dict[str, Any]) -> Any:
         function = getattr(self, f"rpc_{method}", None)
+        if function is None:
+            function = getattr(self._imports, f"rpc_{method}", None)
         if function is None and self._extra is not None:
             function = getattr(self._extra, f"rpc_{method}", None)
         if function is None:
