@@ -195,6 +195,19 @@ def test_damaged_index_without_backup(tmp_path):
     assert [p.read_bytes() for p in kept] == [b'{"clients": {"1": {"id": ']
 
 
+def test_missing_index_restores_backup(tmp_path):
+    path = tmp_path / "clients.json"
+    index_with_backup(path)
+    path.unlink()
+
+    index = TinyDBClientIndex(path)
+
+    assert len(index.all()) == 3
+    assert index.recovery_notice is not None
+    assert index.recovery_notice.startswith("L'indice clienti non esiste più. ")
+    assert "(3 clienti)" in index.recovery_notice
+
+
 def test_damaged_backup_falls_back(tmp_path):
     path = tmp_path / "clients.json"
     index_with_backup(path, count=2)

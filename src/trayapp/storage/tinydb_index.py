@@ -24,6 +24,7 @@ from tinydb import TinyDB
 from trayapp.domain.client import Client
 from trayapp.storage.base import IndexStorageError
 from trayapp.storage.journal import (
+    BACKUP_FOLDER,
     DEFAULT_BACKUPS,
     FOLD_AFTER_ENTRIES,
     JournaledStorage,
@@ -133,6 +134,10 @@ class TinyDBClientIndex:
         return storage
 
     def _open_database(self) -> TinyDB:
+        if not self.path.exists() and list_backups(
+            self.path.parent / BACKUP_FOLDER, self.path.stem
+        ):
+            raise SnapshotDamaged(self.path, "non esiste più")
         database = TinyDB(self.path, storage=JournaledStorage, **self._storage_options)
         try:
             self._check_and_migrate(database)
@@ -186,14 +191,16 @@ class TinyDBClientIndex:
         log.info("index migrated from schema 1; the old file is kept as %s", kept)
 
     def _recover(self, damage: SnapshotDamaged) -> None:
-        moved = self.path.with_name(f"{self.path.name}.danneggiato-{stamp()}")
-        os.replace(self.path, moved)
-        log.warning("damaged index (%s) moved to %s", damage.reason, moved)
+        moved: Path | None = None
+        message = f"L'indice clienti {damage.reason}. "
+        if self.path.exists():
+            moved = self.path.with_name(f"{self.path.name}.danneggiato-{stamp()}")
+            os.replace(self.path, moved)
+            log.warning("damaged index (%s) moved to %s", damage.reason, moved)
+            message += f"Il file è stato spostato, intatto, in {moved}. "
+        else:
+            log.warning("index file missing, backups present")
         backup, clients = self._restore_newest_backup()
-        message = (
-            f"L'indice clienti {damage.reason}. Il file è stato spostato, intatto, "
-            f"in {moved}. "
-        )
         if backup is None:
             message += (
                 "Non c'è una copia di sicurezza utilizzabile: l'elenco riparte vuoto; "
@@ -208,7 +215,7 @@ class TinyDBClientIndex:
         self.recovery = Recovery(message, moved, backup)
 
     def _restore_newest_backup(self) -> tuple[Path | None, int]:
-        folder = self.path.parent / "index-backups"
+        folder = self.path.parent / BACKUP_FOLDER
         for backup in list_backups(folder, self.path.stem):
             try:
                 raw = backup.read_bytes()
