@@ -15,16 +15,18 @@ from typing import Any
 
 from trayapp.app import Studio
 from trayapp.domain.client import Client
+from trayapp.exchange.rpc import ExchangeCommands
+from trayapp.exchange.snapshot import RestoreReport
 from trayapp.importing.rows import Rejection
 from trayapp.importing.service import ImportReport
 from trayapp.ipc import RpcClient
 
 
-class ResidentCommands:
+class ResidentCommands(ExchangeCommands):
     """The command line's calls, served by the resident process."""
 
     def __init__(self, studio: Studio, login) -> None:
-        self._studio = studio
+        super().__init__(studio)
         self._login = login
 
     def rpc_import_file(self, path: str, dry_run: bool = False) -> dict[str, Any]:
@@ -62,6 +64,20 @@ class ResidentCommands:
         return self._studio.send_email(client_id).uri
 
 
+def _import_report(data: dict[str, Any]) -> ImportReport:
+    """Rebuild an ImportReport from its as_dict() form."""
+    return ImportReport(
+        imported=data["imported"],
+        updated=data["updated"],
+        unchanged=data["unchanged"],
+        repaired=data["repaired"],
+        rejected=[Rejection(**item) for item in data["rejected"]],
+        warnings=[Rejection(**item) for item in data["warnings"]],
+        repairs=data["repairs"],
+        dry_run=data["dry_run"],
+    )
+
+
 @dataclass(frozen=True)
 class RemoteLoginResult:
     outcome: str
@@ -83,17 +99,29 @@ class RemoteStudio:
         data = self._channel.call(
             "import_file", path=str(path.resolve()), dry_run=dry_run
         )
-        report = ImportReport(
-            imported=data["imported"],
-            updated=data["updated"],
-            unchanged=data["unchanged"],
-            repaired=data["repaired"],
-            rejected=[Rejection(**item) for item in data["rejected"]],
-            warnings=[Rejection(**item) for item in data["warnings"]],
-            repairs=data["repairs"],
-            dry_run=data["dry_run"],
+        return _import_report(data)
+
+    def restore_backup(
+        self, path: Path, passphrase: str, *, overwrite: bool = False
+    ) -> RestoreReport:
+        data = self._channel.call(
+            "restore_backup",
+            path=str(path.resolve()),
+            passphrase=passphrase,
+            overwrite=overwrite,
         )
-        return report
+        return RestoreReport(**data)
+
+    def import_keepass(
+        self, path: Path, master_password: str, *, dry_run: bool = False
+    ) -> tuple[ImportReport, dict[int, str]]:
+        data = self._channel.call(
+            "import_keepass",
+            path=str(path.resolve()),
+            master_password=master_password,
+            dry_run=dry_run,
+        )
+        return _import_report(data["report"]), data["titles"]
 
     def set_credentials(self, client_id: str, **values: str | None) -> Client:
         return Client.from_record(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp.ipc import RpcClient, RpcError
+from trayapp.window.exchange_api import ExchangeApi, FileChooser
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ LOCALIZATION = {
 }
 
 
-class WindowApi:
+class WindowApi(ExchangeApi):
     """The page's js_api: each public method forwards one call to the resident.
 
     pywebview runs these methods on worker threads. Every result is JSON:
@@ -47,8 +48,9 @@ class WindowApi:
     resident rejects the call or the connection fails.
     """
 
-    def __init__(self, client: RpcClient) -> None:
+    def __init__(self, client: RpcClient, chooser: FileChooser | None = None) -> None:
         self._client = client
+        self._chooser = chooser
         self._dirty = threading.Event()
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
@@ -266,7 +268,8 @@ def run_window(
     client = RpcClient(address, authkey)
     events_client = RpcClient(address, authkey)
     gui = make_gui_bridge()
-    api = WindowApi(client)
+    chooser = FileChooser()
+    api = WindowApi(client, chooser)
     window = webview.create_window(
         WINDOW_TITLE,
         url=page_path(),
@@ -285,6 +288,7 @@ def run_window(
         # confirmation dialog.
         window.confirm_close = api.is_dirty
 
+    chooser.attach(window)
     _bypass_eval(window)
     window.events.closing += on_closing
     event_loop = EventLoop(events_client, window)
