@@ -559,6 +559,21 @@ def test_temporary_files_stay_private(filled_studio, tmp_path):
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
 
 
+@pytest.fixture
+def tray_env(trayapp_home, tmp_path, short_tmp, keyring_daemon, tray_host):
+    """The environment of a `trayapp` tray on the test desktop and TRAYAPP_HOME."""
+    from desktop_env import trayapp_env
+
+    env, _ = trayapp_env(
+        tmp_path,
+        home=trayapp_home,
+        temporary=short_tmp,
+        keyring=keyring_daemon,
+        display=tray_host,
+    )
+    return env
+
+
 @contextlib.contextmanager
 def running_tray(env: dict[str, str], home: Path) -> Iterator[tuple[int, RpcClient]]:
     """Start `trayapp` as the user does; yield its pid and a channel once it listens."""
@@ -607,10 +622,9 @@ def delete_every_client(studio) -> None:
 
 @pytest.mark.desktop
 def test_restore_goes_through_running_tray(
-    filled_studio, trayapp_home, tmp_path, short_tmp, keyring_daemon, tray_host
+    filled_studio, trayapp_home, tmp_path, short_tmp, tray_env
 ):
-    from desktop_env import trayapp_env
-
+    env = tray_env
     expected_secrets = stored_secrets(filled_studio)
     secrets = all_secret_values(filled_studio) | {PASSPHRASE}
     backup_file = tmp_path / "studio.backup"
@@ -618,13 +632,6 @@ def test_restore_goes_through_running_tray(
     assert made.returncode == 0, made.stderr
     delete_every_client(filled_studio)
     filled_studio.close()
-    env, _ = trayapp_env(
-        tmp_path,
-        home=trayapp_home,
-        temporary=short_tmp,
-        keyring=keyring_daemon,
-        display=tray_host,
-    )
 
     with running_tray(env, trayapp_home) as (tray_pid, channel):
         assert tray_clients(channel) == {}
@@ -674,10 +681,9 @@ def test_restore_goes_through_running_tray(
 
 @pytest.mark.desktop
 def test_import_keepass_goes_through_running_tray(
-    filled_studio, trayapp_home, tmp_path, short_tmp, keyring_daemon, tray_host
+    filled_studio, trayapp_home, tmp_path, short_tmp, tray_env
 ):
-    from desktop_env import trayapp_env
-
+    env = tray_env
     secrets = all_secret_values(filled_studio) | {KEEPASS_PASSWORD}
     database = tmp_path / "studio.kdbx"
     made = trayapp(
@@ -686,13 +692,6 @@ def test_import_keepass_goes_through_running_tray(
     assert made.returncode == 0, made.stderr
     delete_every_client(filled_studio)
     filled_studio.close()
-    env, _ = trayapp_env(
-        tmp_path,
-        home=trayapp_home,
-        temporary=short_tmp,
-        keyring=keyring_daemon,
-        display=tray_host,
-    )
 
     with running_tray(env, trayapp_home) as (tray_pid, channel):
         dry = trayapp(

@@ -23,12 +23,13 @@ from test_exchange import (
     PASSPHRASE,
     WRONG_OR_DAMAGED,
     all_secret_values,
+    delete_every_client,
     filled_studio,  # noqa: F401 - a fixture
     index_bytes,
     keyring_contents,
     stored_secrets,
 )
-from test_window import click
+from test_window import click, screenshot
 from trayapp.exchange.service import write_backup
 from trayapp.ipc import RpcServer
 from trayapp.remote import ResidentCommands
@@ -46,7 +47,12 @@ def not_logged_in(client_id: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def exchange_window(filled_studio, x_display, keyring_daemon, tmp_path):  # noqa: F811
+def exchange_window(
+    filled_studio,  # noqa: F811 - the fixture imported above
+    x_display,
+    keyring_daemon,
+    tmp_path,
+):
     """Open the window on a resident serving the tray's calls; yield (window, folders).
 
     `folders` are the window process's TMPDIR, XDG folders and log file,
@@ -86,7 +92,9 @@ def type_secrets(window: WindowDriver, passphrase: str, confirmation: str = "") 
 
 
 def text_of(window: WindowDriver, element_id: str) -> str:
-    return window.js(f"return document.getElementById({json.dumps(element_id)}).textContent;")
+    return window.js(
+        f"return document.getElementById({json.dumps(element_id)}).textContent;"
+    )
 
 
 def wait_for_status(window: WindowDriver, start: str) -> str:
@@ -117,17 +125,13 @@ def input_values(window: WindowDriver) -> list[str]:
     )
 
 
-def empty_index_and_keyring(studio) -> None:
-    """Delete every client with its keyring entries, as the rubrica's Elimina does."""
-    for client in studio.clients():
-        if studio.index.get(client.id) is not None:
-            studio.delete_client(client.id, "delete")
-    assert studio.clients() == []
-    assert keyring_contents() == {}
-
-
 def test_backup_then_restore_from_window(
-    exchange_window, filled_studio, trayapp_home, tmp_path, caplog  # noqa: F811
+    exchange_window,
+    x_display,
+    filled_studio,  # noqa: F811 - the fixture imported above
+    trayapp_home,
+    tmp_path,
+    caplog,
 ):
     caplog.set_level(logging.DEBUG)
     window, window_folders = exchange_window
@@ -149,6 +153,7 @@ def test_backup_then_restore_from_window(
     assert text_of(window, "error-exchange-passphrase") == (
         "La passphrase è troppo corta (5 caratteri): ne servono almeno 12."
     )
+    screenshot(window, x_display, "window-backup-short-passphrase.png")
     type_secrets(window, PASSPHRASE, PASSPHRASE + "x")
     click(window, "#exchange-run")
     assert text_of(window, "error-exchange-passphrase") == ""
@@ -166,7 +171,7 @@ def test_backup_then_restore_from_window(
     assert backup_file.read_bytes().startswith(b"trayapp-backup\n")
     assert stat.S_IMODE(backup_file.stat().st_mode) == 0o600
 
-    empty_index_and_keyring(studio)
+    delete_every_client(studio)
     loads = window.js("return trayapp.listLoads")
     open_action(window, "open-restore", backup_file)
     assert window.file_dialogs()[-1]["type"] == "OPEN"
@@ -202,14 +207,19 @@ def test_backup_then_restore_from_window(
     window.close()
     assert find_secrets([*window_folders, trayapp_home], secrets) == []
     assert [
-        record.getMessage() for record in caplog.records
+        record.getMessage()
+        for record in caplog.records
         if any(secret in record.getMessage() for secret in secrets)
     ] == []
 
 
 @pytest.mark.parametrize("damage", ["wrong passphrase", "truncated"])
 def test_bad_restore_in_window_changes_nothing(
-    exchange_window, filled_studio, trayapp_home, tmp_path, damage  # noqa: F811
+    exchange_window,
+    filled_studio,  # noqa: F811 - the fixture imported above
+    trayapp_home,
+    tmp_path,
+    damage,
 ):
     window, window_folders = exchange_window
     studio = filled_studio
@@ -250,7 +260,9 @@ def test_bad_restore_in_window_changes_nothing(
 
 
 def test_export_csv_from_window_has_no_secrets(
-    exchange_window, filled_studio, tmp_path  # noqa: F811
+    exchange_window,
+    filled_studio,  # noqa: F811 - the fixture imported above
+    tmp_path,
 ):
     window, window_folders = exchange_window
     secrets = all_secret_values(filled_studio)
@@ -290,7 +302,9 @@ def test_export_unknown_suffix_in_window(exchange_window, tmp_path):
 
 
 def test_export_keepass_from_window_asks_twice(
-    exchange_window, filled_studio, tmp_path  # noqa: F811
+    exchange_window,
+    filled_studio,  # noqa: F811 - the fixture imported above
+    tmp_path,
 ):
     from pykeepass import PyKeePass
 

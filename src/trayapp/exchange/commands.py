@@ -116,13 +116,9 @@ def run_restore(args, studio) -> int:
 
     passphrase = read_passphrase(args, "Passphrase del backup: ", confirm=False)
     if _through_tray(studio):
-        report = studio.restore_backup(
-            args.file, passphrase, overwrite=args.overwrite
-        )
+        report = studio.restore_backup(args.file, passphrase, overwrite=args.overwrite)
     else:
-        report = restore_backup(
-            studio, args.file, passphrase, overwrite=args.overwrite
-        )
+        report = restore_backup(studio, args.file, passphrase, overwrite=args.overwrite)
     print(
         f"Ripristino da {args.file}: {report.added} clienti aggiunti, "
         f"{report.replaced} sostituiti, {report.skipped} già presenti e tenuti."

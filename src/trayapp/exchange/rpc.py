@@ -19,7 +19,7 @@ from trayapp.exchange.files import (
     check_new_passphrase,
 )
 
-# The file each window action asks for: one to write, or one to read.
+# Window actions that write the chosen file, and those that read it.
 WRITTEN_FILE_ACTIONS = ("backup", "export")
 READ_FILE_ACTIONS = ("restore",)
 
@@ -38,8 +38,8 @@ def describe_chosen_file(action: str, path: str) -> dict[str, Any]:
     """Check a file chosen for backup, restore or export; return what the page shows.
 
     Returns {"path", "name", "format", "secrets", "min_passphrase_length"}:
-    `format` is "backup", "csv", "xlsx" or "kdbx", and `secrets` tells
-    whether the file will contain passwords and PINs, so the page knows
+    `format` is "backup", "csv", "xlsx" or "kdbx", and `secrets` is true
+    when the file will contain passwords and PINs, so the page knows
     whether to ask for a passphrase.
     """
     if action not in (*WRITTEN_FILE_ACTIONS, *READ_FILE_ACTIONS):
