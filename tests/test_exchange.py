@@ -8,11 +8,13 @@ the keyring checked to be empty.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from test_cli import trayapp
 from trayapp.domain.client import Client, Kind
 from trayapp.domain.credentials import SecretKind
 from trayapp.importing.service import ANAGRAFICA_FIELDS
+from trayapp.ipc import RpcClient
 
 PASSPHRASE = "cavallo batteria graffetta"
 KEEPASS_PASSWORD = "Portachiavi dello studio 2024"
@@ -556,15 +559,11 @@ def test_temporary_files_stay_private(filled_studio, tmp_path):
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
 
 
-@pytest.mark.desktop
-def test_restore_rejected_while_tray_runs(
-    filled_studio, trayapp_home, tmp_path, short_tmp, keyring_daemon, tray_host
-):
+@pytest.fixture
+def tray_env(trayapp_home, tmp_path, short_tmp, keyring_daemon, tray_host):
+    """The environment of a `trayapp` tray on the test desktop and TRAYAPP_HOME."""
     from desktop_env import trayapp_env
 
-    backup_file = tmp_path / "studio.backup"
-    made = trayapp("backup", str(backup_file), "--passphrase-stdin", stdin=PASSPHRASE)
-    assert made.returncode == 0, made.stderr
     env, _ = trayapp_env(
         tmp_path,
         home=trayapp_home,
@@ -572,35 +571,168 @@ def test_restore_rejected_while_tray_runs(
         keyring=keyring_daemon,
         display=tray_host,
     )
-    index_before = index_bytes(trayapp_home)
+    return env
+
+
+@contextlib.contextmanager
+def running_tray(env: dict[str, str], home: Path) -> Iterator[tuple[int, RpcClient]]:
+    """Start `trayapp` as the user does; yield its pid and a channel once it listens."""
+    from trayapp import instance
+
     tray = subprocess.Popen(
         [sys.executable, "-m", "trayapp"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    channel = None
     try:
         deadline = time.monotonic() + 60
-        while not (trayapp_home / "data" / "instance.json").exists():
+        while channel is None:
             assert tray.poll() is None, "the tray exited"
             assert time.monotonic() < deadline, "the tray never published its channel"
             time.sleep(0.2)
-
-        result = trayapp(
-            "restore",
-            str(backup_file),
-            "--overwrite",
-            "--passphrase-stdin",
-            stdin=PASSPHRASE,
-            env=env,
-        )
+            channel = instance.connect(home / "data")
+        yield tray.pid, channel
     finally:
+        if channel is not None:
+            channel.close()
         tray.terminate()
         tray.wait(30)
 
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
-        "trayapp: la tray di trayapp è in esecuzione: chiudila (menu «Esci») e "
-        "ripeti «trayapp restore»; nulla è stato modificato"
+
+def log_text(home: Path) -> str:
+    """Return trayapp's log, whose lines name the process id that wrote them."""
+    return (home / "logs" / "trayapp.log").read_text(encoding="utf-8")
+
+
+def tray_clients(channel: RpcClient) -> dict[str, dict[str, object]]:
+    """Return codice fiscale -> the row the running tray's index has for it."""
+    return {row["codice_fiscale"]: row for row in channel.call("list_clients")}
+
+
+def delete_every_client(studio) -> None:
+    """Delete every client and its keyring entries, as the rubrica's Elimina does."""
+    for client in studio.clients():
+        if studio.index.get(client.id) is not None:
+            studio.delete_client(client.id, "delete")
+    assert studio.clients() == []
+    assert keyring_contents() == {}
+
+
+@pytest.mark.desktop
+def test_restore_goes_through_running_tray(
+    filled_studio, trayapp_home, tmp_path, short_tmp, tray_env
+):
+    env = tray_env
+    expected_secrets = stored_secrets(filled_studio)
+    secrets = all_secret_values(filled_studio) | {PASSPHRASE}
+    backup_file = tmp_path / "studio.backup"
+    made = trayapp("backup", str(backup_file), "--passphrase-stdin", stdin=PASSPHRASE)
+    assert made.returncode == 0, made.stderr
+    delete_every_client(filled_studio)
+    filled_studio.close()
+
+    with running_tray(env, trayapp_home) as (tray_pid, channel):
+        assert tray_clients(channel) == {}
+        index_before = index_bytes(trayapp_home)
+        wrong = trayapp(
+            "restore",
+            str(backup_file),
+            "--passphrase-stdin",
+            stdin="un'altra passphrase",
+            env=env,
+        )
+        assert index_bytes(trayapp_home) == index_before
+        assert tray_clients(channel) == {}
+
+        result = trayapp(
+            "restore", str(backup_file), "--passphrase-stdin", stdin=PASSPHRASE, env=env
+        )
+        in_tray = tray_clients(channel)
+        audit = channel.call("audit_entries")
+
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip() == (
+        f"trayapp: {backup_file}: {WRONG_OR_DAMAGED}. Nulla è stato modificato."
     )
-    assert index_bytes(trayapp_home) == index_before
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"Ripristino da {backup_file}: 4 clienti aggiunti, 0 sostituiti, "
+        "0 già presenti e tenuti."
+    )
+    assert sorted(in_tray) == sorted(expected_secrets)
+    # The tray's process id on the log lines shows that the tray did the work.
+    log = log_text(trayapp_home)
+    assert f" {tray_pid} WARNING trayapp.exchange.service: restore of " in log
+    assert f" {tray_pid} INFO trayapp.exchange.snapshot: restore of " in log
+    assert in_tray["DNNLSS63C58G224U"]["has_password"] is True
+    assert in_tray["DNNLSS63C58G224U"]["has_pin"] is True
+    assert [entry["action"] for entry in audit[:2]] == ["restore", "restore"]
+    assert audit[0]["outcome"] == ""
+    assert audit[1]["outcome"] == "non riuscito"
+    studio = open_home()
+    try:
+        assert stored_secrets(studio) == expected_secrets
+    finally:
+        studio.close()
+    assert find_secrets([trayapp_home, short_tmp], secrets) == []
+
+
+@pytest.mark.desktop
+def test_import_keepass_goes_through_running_tray(
+    filled_studio, trayapp_home, tmp_path, short_tmp, tray_env
+):
+    env = tray_env
+    secrets = all_secret_values(filled_studio) | {KEEPASS_PASSWORD}
+    database = tmp_path / "studio.kdbx"
+    made = trayapp(
+        "export", str(database), "--passphrase-stdin", stdin=KEEPASS_PASSWORD
+    )
+    assert made.returncode == 0, made.stderr
+    delete_every_client(filled_studio)
+    filled_studio.close()
+
+    with running_tray(env, trayapp_home) as (tray_pid, channel):
+        dry = trayapp(
+            "import-keepass",
+            str(database),
+            "--dry-run",
+            "--passphrase-stdin",
+            stdin=KEEPASS_PASSWORD,
+            env=env,
+        )
+        after_dry_run = tray_clients(channel)
+        result = trayapp(
+            "import-keepass",
+            str(database),
+            "--passphrase-stdin",
+            stdin=KEEPASS_PASSWORD,
+            env=env,
+        )
+        in_tray = tray_clients(channel)
+
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.strip() == (
+        "Prova (nessun dato salvato): 4 importati, 0 aggiornati, 0 invariati, "
+        "0 voci scartate"
+    )
+    assert after_dry_run == {}
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "4 importati, 0 aggiornati, 0 invariati, 0 voci scartate"
+    )
+    assert len(in_tray) == 4
+    assert (
+        f" {tray_pid} INFO trayapp.importing.service: import of studio.kdbx: "
+        "4 imported, 0 updated, 0 unchanged, 0 rejected\n"
+    ) in log_text(trayapp_home)
+    assert in_tray["LMBLSS64D60L736G"]["has_password"] is True
+    studio = open_home()
+    try:
+        lombardi = studio.resolve("LMBLSS64D60L736G")
+        assert studio.secrets.get(lombardi.id, SecretKind.PASSWORD) == "5ED9J*ua"
+        assert studio.secrets.get(lombardi.id, SecretKind.PIN) == "AB12CD34"
+    finally:
+        studio.close()
+    assert find_secrets([trayapp_home, short_tmp], secrets) == []

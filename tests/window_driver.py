@@ -8,7 +8,15 @@ the driver replies with one stdout line starting with ANSWER_PREFIX:
     {"modules": ["tinydb"]}   report which of the modules this process imported
     {"clipboard": true}       return the text on the system clipboard
     {"zoom": 1.5}             zoom the page as a 150 % display scaling would
+    {"file_dialog": "/path"}  queue the path the next file dialog returns
+                              (null: the user closes the dialog)
+    {"file_dialogs": true}    return the file dialogs opened so far
     {"close": true}           close the window as the user would
+
+A native file dialog cannot be clicked on Xvfb, so pywebview's
+Window.create_file_dialog is replaced in this process: it records how it
+was called and returns the queued path, which then goes on to the resident
+as a path the user chose would.
 """
 
 from __future__ import annotations
@@ -64,7 +72,46 @@ def read_clipboard(gui: GuiThread) -> str:
     return gui.call(lambda: QApplication.clipboard().text())
 
 
-def serve_commands(window: Any, gui: GuiThread) -> None:
+class FileDialogs:
+    """Stand-in for the native file dialogs: queued answers and recorded calls."""
+
+    def __init__(self) -> None:
+        self.answers: list[str | None] = []
+        self.opened: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        import webview
+
+        dialogs = self
+
+        def create_file_dialog(
+            window: Any,
+            dialog_type: int = webview.FileDialog.OPEN,
+            directory: str = "",
+            allow_multiple: bool = False,
+            save_filename: str = "",
+            file_types: tuple[str, ...] = (),
+        ) -> tuple[str, ...] | None:
+            with dialogs._lock:
+                dialogs.opened.append(
+                    {
+                        "type": webview.FileDialog(dialog_type).name,
+                        "save_filename": save_filename,
+                        "file_types": list(file_types),
+                    }
+                )
+                answer = dialogs.answers.pop(0) if dialogs.answers else None
+            return None if answer is None else (answer,)
+
+        webview.Window.create_file_dialog = create_file_dialog
+
+    def queue(self, path: str | None) -> None:
+        with self._lock:
+            self.answers.append(path)
+
+
+def serve_commands(window: Any, gui: GuiThread, dialogs: FileDialogs) -> None:
     answer(READY)
     for line in sys.stdin:
         command = json.loads(line)
@@ -82,6 +129,11 @@ def serve_commands(window: Any, gui: GuiThread) -> None:
                 )
                 gui.call(zoom)
                 answer({"result": True})
+            elif "file_dialog" in command:
+                dialogs.queue(command["file_dialog"])
+                answer({"result": True})
+            elif "file_dialogs" in command:
+                answer({"result": dialogs.opened})
             elif "close" in command:
                 answer({"result": True})
                 window.destroy()
@@ -95,10 +147,14 @@ def main() -> None:
     authkey = bytes.fromhex(os.environ["TRAYAPP_TEST_RPC_AUTHKEY"])
     configure_qtwebengine(os.environ)
     gui = GuiThread()
+    dialogs = FileDialogs()
+    dialogs.install()
 
     def on_started(window: Any) -> None:
         window.events.loaded.wait(30)
-        threading.Thread(target=serve_commands, args=(window, gui), daemon=True).start()
+        threading.Thread(
+            target=serve_commands, args=(window, gui, dialogs), daemon=True
+        ).start()
 
     run_window(address, authkey, on_started=on_started)
 

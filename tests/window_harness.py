@@ -43,7 +43,11 @@ class WindowDriver:
     """The window's child process and its command channel."""
 
     def __init__(
-        self, address: str, authkey: bytes, extra_env: dict[str, str] | None = None
+        self,
+        address: str,
+        authkey: bytes,
+        extra_env: dict[str, str] | None = None,
+        log_file: Path | None = None,
     ) -> None:
         env = dict(
             os.environ,
@@ -52,11 +56,14 @@ class WindowDriver:
             TRAYAPP_TEST_RPC_AUTHKEY=authkey.hex(),
             **(extra_env or {}),
         )
+        # The window process logs to stderr; a test may keep that log to scan it.
+        self._log = log_file.open("ab") if log_file is not None else None
         self.process = subprocess.Popen(
             [sys.executable, str(DRIVER)],
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=self._log,
             text=True,
         )
         self._answers: queue.Queue[dict[str, Any] | None] = queue.Queue()
@@ -125,6 +132,14 @@ class WindowDriver:
     def zoom(self, factor: float) -> None:
         self._send({"zoom": factor})
 
+    def answer_file_dialog(self, path: Path | None) -> None:
+        """Make the next native file dialog return `path` (None: closed)."""
+        self._send({"file_dialog": None if path is None else str(path)})
+
+    def file_dialogs(self) -> list[dict[str, Any]]:
+        """Return type, save_filename and file_types of each file dialog opened."""
+        return self._send({"file_dialogs": True})
+
     def close(self) -> None:
         if self.process.poll() is None:
             try:
@@ -139,6 +154,8 @@ class WindowDriver:
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 stream.close()
+        if self._log is not None:
+            self._log.close()
 
 
 def open_file_paths(pid: int) -> list[str]:

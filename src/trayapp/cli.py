@@ -186,13 +186,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"{INSTANCE_WAIT_SECONDS} secondi: riprova quando ha finito"
             )
             return EXIT_FAILED
-        if channel is not None and command in exchange_commands.TRAYLESS_WRITE_COMMANDS:
-            channel.close()
-            _fail(
-                "la tray di trayapp è in esecuzione: chiudila (menu «Esci») e ripeti "
-                f"«trayapp {command}»; nulla è stato modificato"
-            )
-            return EXIT_FAILED
 
     from trayapp.app import (
         AmbiguousClient,
@@ -271,7 +264,7 @@ WRITE_COMMANDS = (
     "restore-password",
     "login",
     "email",
-    *exchange_commands.TRAYLESS_WRITE_COMMANDS,
+    *exchange_commands.WRITE_COMMANDS,
 )
 INSTANCE_WAIT_SECONDS = 15
 

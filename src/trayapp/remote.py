@@ -17,6 +17,8 @@ from typing import Any
 
 from trayapp.app import Studio
 from trayapp.domain.client import Client
+from trayapp.exchange.rpc import ExchangeCommands
+from trayapp.exchange.snapshot import RestoreReport
 from trayapp.importing.mapping import UnmappedColumns
 from trayapp.importing.readers import ImportFileError
 from trayapp.importing.service import (
@@ -30,11 +32,11 @@ from trayapp.ipc import RpcClient
 PROGRESS_POLL_SECONDS = 0.1
 
 
-class ResidentCommands:
+class ResidentCommands(ExchangeCommands):
     """The command line's calls, served by the resident process."""
 
     def __init__(self, studio: Studio, login) -> None:
-        self._studio = studio
+        super().__init__(studio)
         self._login = login
 
     def rpc_import_file(
@@ -133,6 +135,28 @@ class RemoteStudio:
         if state["state"] == "cancelled":
             raise ImportCancelled()
         raise ImportFileError(state["error"])
+
+    def restore_backup(
+        self, path: Path, passphrase: str, *, overwrite: bool = False
+    ) -> RestoreReport:
+        data = self._channel.call(
+            "restore_backup",
+            path=str(path.resolve()),
+            passphrase=passphrase,
+            overwrite=overwrite,
+        )
+        return RestoreReport(**data)
+
+    def import_keepass(
+        self, path: Path, master_password: str, *, dry_run: bool = False
+    ) -> tuple[ImportReport, dict[int, str]]:
+        data = self._channel.call(
+            "import_keepass",
+            path=str(path.resolve()),
+            master_password=master_password,
+            dry_run=dry_run,
+        )
+        return ImportReport.from_dict(data["report"]), data["titles"]
 
     def set_credentials(self, client_id: str, **values: str | None) -> Client:
         return Client.from_record(

@@ -202,6 +202,7 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     from trayapp.desktop.mailto import MailtoError
     from trayapp.desktop.opener import OpenError
     from trayapp.domain.validation import FieldError
+    from trayapp.exchange.files import ExchangeError
     from trayapp.login.browser import BrowserNotFound
     from trayapp.login.profile import ProfileError
     from trayapp.secretstore.base import SecretStoreError
@@ -221,6 +222,7 @@ def user_error_types() -> tuple[type[BaseException], ...]:
         SecretStoreError,
         IndexStorageError,
         AutostartError,
+        ExchangeError,
     )
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 EXIT_OK = 0
 
-# Commands that change the index or the keyring but are not served by a
-# running tray, so cli.main rejects them while one runs.
-TRAYLESS_WRITE_COMMANDS = ("restore", "import-keepass")
+# Commands that change the index or the keyring. While a tray runs, cli.main
+# hands them a RemoteStudio, and the tray does the writing.
+WRITE_COMMANDS = ("restore", "import-keepass")
 
 _STDIN_HELP = "legge la passphrase dalla prima riga dello standard input"
 
@@ -93,6 +93,13 @@ def read_passphrase(args, prompt: str, *, confirm: bool) -> str:
     return passphrase
 
 
+def _through_tray(studio) -> bool:
+    """Return whether `studio` sends its changes to a running tray."""
+    from trayapp.remote import RemoteStudio
+
+    return isinstance(studio, RemoteStudio)
+
+
 def run_backup(args, studio) -> int:
     from trayapp.exchange.files import check_new_passphrase
     from trayapp.exchange.service import write_backup
@@ -108,7 +115,10 @@ def run_restore(args, studio) -> int:
     from trayapp.exchange.service import restore_backup
 
     passphrase = read_passphrase(args, "Passphrase del backup: ", confirm=False)
-    report = restore_backup(studio, args.file, passphrase, overwrite=args.overwrite)
+    if _through_tray(studio):
+        report = studio.restore_backup(args.file, passphrase, overwrite=args.overwrite)
+    else:
+        report = restore_backup(studio, args.file, passphrase, overwrite=args.overwrite)
     print(
         f"Ripristino da {args.file}: {report.added} clienti aggiunti, "
         f"{report.replaced} sostituiti, {report.skipped} già presenti e tenuti."
@@ -147,7 +157,14 @@ def run_import_keepass(args, studio) -> int:
     password = read_passphrase(
         args, "Password principale del database KeePass: ", confirm=False
     )
-    report, titles = import_keepass(studio, args.file, password, dry_run=args.dry_run)
+    if _through_tray(studio):
+        report, titles = studio.import_keepass(
+            args.file, password, dry_run=args.dry_run
+        )
+    else:
+        report, titles = import_keepass(
+            studio, args.file, password, dry_run=args.dry_run
+        )
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
         return EXIT_OK

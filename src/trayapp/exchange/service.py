@@ -64,18 +64,24 @@ def restore_backup(
     return report
 
 
-def export_clients(studio: Studio, path: Path, passphrase: str | None = None) -> int:
-    """Write the client list as CSV, XLSX or KeePass by the file's suffix.
-
-    Only the KeePass database contains secrets, encrypted with `passphrase`.
-    Returns the number of clients written.
-    """
+def export_suffix(path: Path) -> str:
+    """Return the lower-case export suffix of `path`, or raise if it is not one."""
     suffix = path.suffix.lower()
     if suffix not in EXPORT_FORMATS:
         raise ExchangeError(
             f"{path.name}: formato non riconosciuto dall'estensione «{path.suffix}»; "
             "usa .csv, .xlsx o .kdbx"
         )
+    return suffix
+
+
+def export_clients(studio: Studio, path: Path, passphrase: str | None = None) -> int:
+    """Write the client list as CSV, XLSX or KeePass by the file's suffix.
+
+    Only the KeePass database contains secrets, encrypted with `passphrase`.
+    Returns the number of clients written.
+    """
+    suffix = export_suffix(path)
     clients = studio.clients()
     if suffix == ".kdbx":
         if passphrase is None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp.ipc import RpcClient, RpcError
+from trayapp.window.exchange_api import ExchangeApi, FileChooser
 from trayapp.window.import_api import ImportApi
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ LOCALIZATION = {
 }
 
 
-class WindowApi(ImportApi):
+class WindowApi(ImportApi, ExchangeApi):
     """The page's js_api: each public method forwards one call to the resident.
 
     pywebview runs these methods on worker threads. Every result is JSON:
@@ -48,8 +49,9 @@ class WindowApi(ImportApi):
     resident rejects the call or the connection fails.
     """
 
-    def __init__(self, client: RpcClient) -> None:
+    def __init__(self, client: RpcClient, chooser: FileChooser | None = None) -> None:
         self._client = client
+        self._chooser = chooser
         self._dirty = threading.Event()
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
@@ -267,7 +269,8 @@ def run_window(
     client = RpcClient(address, authkey)
     events_client = RpcClient(address, authkey)
     gui = make_gui_bridge()
-    api = WindowApi(client)
+    chooser = FileChooser()
+    api = WindowApi(client, chooser)
     window = webview.create_window(
         WINDOW_TITLE,
         url=page_path(),
@@ -286,6 +289,7 @@ def run_window(
         # confirmation dialog.
         window.confirm_close = api.is_dirty
 
+    chooser.attach(window)
     _bypass_eval(window)
     window.events.closing += on_closing
     event_loop = EventLoop(events_client, window)
