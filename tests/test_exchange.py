@@ -467,7 +467,7 @@ def test_foreign_keepass_imports_codici_fiscali(studio, tmp_path, trayapp_home):
         "Rossi Mario",
         "cstppl57p19l219t",
         "Fisco#2024x",
-        notes="PIN: 1234 567890\naltro segreto: 42",
+        notes="PIN: 1234 567890\naltro segreto: Zq7-orto-segreto",
     )
     with_field = foreign.add_entry(
         foreign.root_group, "PANIFICIO COSTA", "01314440460", "Pane#2024xy"
@@ -500,7 +500,10 @@ def test_foreign_keepass_imports_codici_fiscali(studio, tmp_path, trayapp_home):
     company = studio.resolve("01314440460")
     assert company.denominazione == "PANIFICIO COSTA"
     assert studio.secrets.get(company.id, SecretKind.PIN) == "AB12CD34"
-    assert find_secrets([trayapp_home], {"router-pass", "Mail#2024x", "42"}) == []
+    assert (
+        find_secrets([trayapp_home], {"router-pass", "Mail#2024x", "Zq7-orto-segreto"})
+        == []
+    )
 
 
 def test_keepass_wrong_password_imports_nothing(filled_studio, tmp_path, trayapp_home):
