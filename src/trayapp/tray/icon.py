@@ -201,6 +201,8 @@ class TrayApp:
         # menu only for a generation it has not been given yet.
         self._generation = 0
         self._handed_generation = -1
+        # Set when the backend builds submenus on demand (see _icon_class).
+        self._lazy_menus = False
         self._icon: Any = None
         self._stopped = False
         self._executor = ThreadPoolExecutor(
@@ -255,6 +257,7 @@ class TrayApp:
 
         if getattr(pystray.Icon, "__module__", "") != "pystray._gtk":
             return TrayIcon
+        self._lazy_menus = True
 
         class LazyGtkIcon(TrayIcon):
             """The XEmbed GTK icon, building each submenu when it is first shown.
@@ -265,8 +268,22 @@ class TrayApp:
             backend, like Windows, keeps pystray's whole-menu build.
             """
 
+            def _create_menu(self, descriptors: Any) -> Any:
+                # pystray's own version checks each item's submenu for visible
+                # items, which would build every submenu; trayapp hides none.
+                items = list(descriptors.items) if descriptors else []
+                if not items:
+                    return None
+                from gi.repository import Gtk
+
+                menu = Gtk.Menu.new()
+                for descriptor in items:
+                    menu.append(self._create_menu_item(descriptor))
+                menu.show_all()
+                return menu
+
             def _create_menu_item(self, descriptor: Any) -> Any:
-                if descriptor is pystray.Menu.SEPARATOR or not descriptor.submenu:
+                if descriptor is pystray.Menu.SEPARATOR or descriptor.submenu is None:
                     return super()._create_menu_item(descriptor)
                 from gi.repository import Gtk
 
@@ -280,7 +297,7 @@ class TrayApp:
             def _fill_submenu(self, submenu: Any, descriptors: Any) -> None:
                 if submenu.get_children():
                     return
-                for descriptor in descriptors:
+                for descriptor in descriptors.items:
                     submenu.append(self._create_menu_item(descriptor))
                 submenu.show_all()
 
@@ -379,6 +396,10 @@ class TrayApp:
         if entry.separator:
             return pystray.Menu.SEPARATOR
         text = menu_text(entry.text, sys.platform)
+        if entry.children and self._lazy_menus:
+            return pystray.MenuItem(
+                text, _lazy_submenu(pystray, self, entry), enabled=entry.enabled
+            )
         if entry.children:
             submenu = pystray.Menu(
                 *(self._pystray_item(pystray, child) for child in entry.children)
@@ -437,3 +458,19 @@ class TrayApp:
             self._actions.quit()
         finally:
             self.stop()
+
+
+def _lazy_submenu(pystray: ModuleType, tray: TrayApp, entry: MenuEntry) -> Any:
+    """Return a pystray Menu whose items are made from `entry` only when read.
+
+    It counts as visible without making its items, because `entry` has
+    children; otherwise pystray would make the whole tree on every check.
+    """
+
+    class LazyMenu(pystray.Menu):  # type: ignore[misc, name-defined]
+        def __bool__(self) -> bool:
+            return True
+
+    return LazyMenu(
+        lambda: [tray._pystray_item(pystray, child) for child in entry.children]
+    )
