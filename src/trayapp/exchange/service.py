@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 
 from trayapp.app import Studio
-from trayapp.exchange import backup, keepass, plain
 from trayapp.exchange.files import (
     ExchangeError,
     check_new_passphrase,
@@ -18,6 +17,10 @@ from trayapp.importing.service import ImportReport, import_sheet
 
 log = logging.getLogger(__name__)
 
+# backup, keepass and plain are imported inside the functions: cryptography,
+# pykeepass and openpyxl take a noticeable part of a second to import, and
+# the tray starts without them.
+
 EXPORT_FORMATS = {".csv": "CSV", ".xlsx": "XLSX", ".kdbx": "KeePass"}
 
 
@@ -28,6 +31,8 @@ def _audit(studio: Studio, action: str, outcome: str = "", detail: str = "") -> 
 
 def write_backup(studio: Studio, path: Path, passphrase: str) -> int:
     """Write an encrypted backup of every client and secret; return the client count."""
+    from trayapp.exchange import backup
+
     checked = check_new_passphrase(passphrase)
     snapshot = take_snapshot(studio.index, studio.secrets)
     write_private_file(path, backup.seal(snapshot, checked))
@@ -41,6 +46,8 @@ def restore_backup(
     studio: Studio, path: Path, passphrase: str, *, overwrite: bool = False
 ) -> RestoreReport:
     """Bring back the clients and secrets of a backup file into this studio."""
+    from trayapp.exchange import backup
+
     try:
         data = read_input_file(path, "di backup")
         snapshot = backup.unseal(data, passphrase, str(path))
@@ -81,6 +88,8 @@ def export_clients(studio: Studio, path: Path, passphrase: str | None = None) ->
     Only the KeePass database contains secrets, encrypted with `passphrase`.
     Returns the number of clients written.
     """
+    from trayapp.exchange import keepass, plain
+
     suffix = export_suffix(path)
     clients = studio.clients()
     if suffix == ".kdbx":
@@ -106,6 +115,8 @@ def import_keepass(
     studio: Studio, path: Path, master_password: str, *, dry_run: bool = False
 ) -> tuple[ImportReport, dict[int, str]]:
     """Import the clients of a KeePass database; return the report and entry titles."""
+    from trayapp.exchange import keepass
+
     data = read_input_file(path, "KeePass")
     read = keepass.read_keepass(data, master_password, str(path))
     report = import_sheet(
