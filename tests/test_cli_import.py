@@ -192,7 +192,7 @@ def test_script_without_mapping_names_columns(trayapp_home, keyring_daemon, tmp_
         "(es. 01314440460, DNNLSS63C58G224U, LMBLSS64D60L736G)"
     )
     assert '--map "Colonna=campo" (ripetibile)' in result.stderr
-    assert '--map "Cod. identificativo=partita_iva"' in result.stderr
+    assert '--map "Cod. identificativo=ignora" per non importarla' in result.stderr
     assert not any(password in result.stderr for password in sample_passwords())
     assert json.loads(trayapp("list", "--json").stdout) == []
 
@@ -211,3 +211,21 @@ def test_script_map_options_import(trayapp_home, studio, baseline, tmp_path):  #
     assert bad.stderr.startswith(
         'trayapp: --map «Numero IVA»: usa --map "Colonna=campo"'
     )
+
+
+def test_same_field_twice_asked_again():
+    import io
+
+    from trayapp.import_command import ask_fields
+    from trayapp.importing.mapping import Column
+
+    columns = [
+        Column(0, "Mail 1", None, False, (), False),
+        Column(1, "Mail 2", None, False, (), False),
+    ]
+    stderr = io.StringIO()
+
+    answers = ask_fields(columns, io.StringIO("email\nemail\npec\n"), stderr)
+
+    assert answers == {"Mail 1": "email", "Mail 2": "pec"}
+    assert "è già scelto per la colonna «Mail 1»" in stderr.getvalue()

@@ -130,6 +130,10 @@ DAMAGE = {
         lambda raw: raw.replace(b"CLIENTE", b"CLI\xe8NTE"),
         "non è un file di testo UTF-8",
     ),
+    "unreadable client": (
+        lambda raw: raw.replace(b'"persona_fisica"', b'"alieno"', 1),
+        "contiene un cliente con dati mancanti o non validi",
+    ),
     "unknown schema": (
         _unknown_schema,
         "è stato scritto da una versione più recente di trayapp (schema 99,",

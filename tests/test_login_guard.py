@@ -93,6 +93,16 @@ def test_fourth_attempt_refused_after_three_failures(env, portal):
         "rifiutato da trayapp",
         "success",
     ]
+    shown = [
+        line for line in trayapp(env, "audit").stdout.splitlines() if "accesso" in line
+    ]
+    assert [line.split("  ")[-1] for line in shown] == [
+        "credenziali rifiutate dal portale",
+        "credenziali rifiutate dal portale",
+        "credenziali rifiutate dal portale",
+        "rifiutato da trayapp",
+        "riuscito",
+    ]
 
 
 def test_locked_account_refused_without_contacting_portal(env, portal):

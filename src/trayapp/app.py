@@ -463,19 +463,21 @@ class Studio:
         return renewed
 
     def restore_previous_password(self, client_id: str) -> Client:
-        """Put back the password that the last renewal replaced."""
+        """Put back the password that the last renewal replaced.
+
+        The current password takes its place as the previous one, so a
+        restore made by mistake is undone by restoring again.
+        """
         client = self.get(client_id)
-        chain = [SecretKind.PASSWORD, *PASSWORD_HISTORY]
-        values = [self.secrets.get(client.id, kind) for kind in chain]
-        if not values[1]:
+        current = self.secrets.get(client.id, SecretKind.PASSWORD)
+        previous = self.secrets.get(client.id, PASSWORD_HISTORY[0])
+        if not previous:
             raise MissingCredentials(
                 f"{client.name}: nessuna password precedente nel portachiavi"
             )
-        for kind, value in zip(chain, [*values[1:], None], strict=True):
-            if value:
-                self.secrets.set(client.id, kind, value)
-            else:
-                self.secrets.delete(client.id, kind)
+        self.secrets.set(client.id, SecretKind.PASSWORD, previous)
+        if current:
+            self.secrets.set(client.id, PASSWORD_HISTORY[0], current)
         self._audit("edit", client, detail="ripristinata la password precedente")
         log.info("previous password of client %s restored", client.id)
         self._changed()

@@ -41,6 +41,24 @@ ACTION_LABELS = {
     "email": "email aperta",
 }
 
+# Login outcomes are recorded as the engine's codes; people read these.
+OUTCOME_LABELS = {
+    "success": "riuscito",
+    "invalid_credentials": "credenziali rifiutate dal portale",
+    "password_expired": "password scaduta",
+    "account_locked": "utenza bloccata",
+    "page_changed": "pagina del portale cambiata",
+    "portal_unreachable": "portale non raggiungibile",
+    "timeout": "tempo scaduto",
+    "browser_missing": "browser non trovato",
+    "unknown": "esito sconosciuto",
+}
+
+
+def outcome_label(outcome: str) -> str:
+    """Return the Italian words for a recorded outcome; other texts as they are."""
+    return OUTCOME_LABELS.get(outcome, outcome)
+
 
 def current_user() -> str:
     try:

@@ -248,6 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     except RpcError as error:
         _fail(error.message)
         return EXIT_FAILED
+    except (EOFError, ConnectionResetError, ConnectionAbortedError) as error:
+        if channel is None:
+            raise
+        log.warning("the running tray closed the channel during %s: %r", command, error)
+        _fail(
+            "la tray di trayapp si è chiusa mentre eseguiva il comando. Riavviala e "
+            "controlla con «trayapp list» che cosa è stato salvato prima di riprovare."
+        )
+        return EXIT_FAILED
     finally:
         studio.close()
         if lock is not None:
@@ -490,7 +499,7 @@ def _audit(args, studio) -> int:
     from datetime import date
 
     from trayapp.app import ClientNotFound
-    from trayapp.audit import ACTION_LABELS
+    from trayapp.audit import ACTION_LABELS, outcome_label
 
     client_id = ""
     if args.client:
@@ -512,7 +521,8 @@ def _audit(args, studio) -> int:
         return EXIT_OK
     for entry in entries:
         action = ACTION_LABELS.get(entry["action"], entry["action"])
-        extra = " ".join(part for part in (entry["outcome"], entry["detail"]) if part)
+        outcome = outcome_label(entry["outcome"])
+        extra = " ".join(part for part in (outcome, entry["detail"]) if part)
         print(
             f"{entry['at']}  {entry['user']}  {action}  "
             f"{entry['client_name'] or '-'}  {extra}".rstrip()

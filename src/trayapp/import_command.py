@@ -16,6 +16,7 @@ from typing import IO, Any
 from trayapp.domain.validation import FIELD_LABELS, shown
 from trayapp.importing.columns import fold_header
 from trayapp.importing.mapping import (
+    IGNORE,
     MAP_SYNTAX,
     Column,
     MappingStore,
@@ -176,9 +177,8 @@ def unmapped_message(file_name: str, columns: list[Column]) -> str:
     fields = ", ".join(value for value, _ in field_choices())
     return (
         f"{file_name}: colonne non riconosciute: {'; '.join(described)}. Senza un "
-        f"terminale indica il campo di ognuna con {MAP_SYNTAX} (ripetibile), ad "
-        f'esempio --map "{example}=partita_iva" o --map "{example}=ignora". '
-        f"Campi: {fields}"
+        f"terminale indica il campo di ognuna con {MAP_SYNTAX} (ripetibile), "
+        f'oppure --map "{example}=ignora" per non importarla. Campi: {fields}'
     )
 
 
@@ -202,7 +202,20 @@ def ask_fields(
         elif column.samples:
             samples = ", ".join(shown(value) for value in column.samples)
             print(f"  esempi: {samples}", file=stderr)
-        answers[column.header] = _ask_one(column, choices, stdin, stderr)
+        while True:
+            field = _ask_one(column, choices, stdin, stderr)
+            earlier = next(
+                (header for header, chosen in answers.items() if chosen == field),
+                None,
+            )
+            if field == IGNORE or earlier is None:
+                break
+            print(
+                f"  il campo «{field_label(field)}» è già scelto per la colonna "
+                f"«{shown(earlier)}»: scegline un altro oppure «ignora»",
+                file=stderr,
+            )
+        answers[column.header] = field
     return answers
 
 

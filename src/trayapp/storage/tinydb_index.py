@@ -150,8 +150,11 @@ class TinyDBClientIndex:
             self._refresh()
         except (KeyError, TypeError, ValueError) as error:
             database.close()
+            log.warning("client record in %s not readable: %r", self.path, error)
             raise SnapshotDamaged(
-                self.path, f"contiene un cliente non leggibile ({error})"
+                self.path,
+                "contiene un cliente con dati mancanti o non validi per questa "
+                "versione di trayapp",
             ) from None
         return database
 

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from trayapp.app import Studio
-from trayapp.audit import ACTION_LABELS
+from trayapp.audit import ACTION_LABELS, outcome_label
 from trayapp.domain.client import KIND_LABELS, Client
 from trayapp.domain.credentials import SecretKind
 from trayapp.domain.expiry import STATUS_LABELS, PasswordStatus
@@ -212,6 +212,7 @@ class WindowService:
         for entry in entries:
             action = entry.get("action", "")
             entry["action_label"] = ACTION_LABELS.get(action, action)
+            entry["outcome_label"] = outcome_label(entry.get("outcome", ""))
         return entries
 
     def rpc_generate_password(self, length: int = DEFAULT_LENGTH) -> str:

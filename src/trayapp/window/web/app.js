@@ -749,7 +749,7 @@ async function loadAudit() {
       const row = element("tr", "audit-row");
       row.dataset.action = entry.action || "";
       row.dataset.clientId = entry.client_id || "";
-      const outcome = [entry.outcome, entry.detail].filter(Boolean).join(" – ");
+      const outcome = [entry.outcome_label || entry.outcome, entry.detail].filter(Boolean).join(" – ");
       for (const text of [formatStamp(entry.at), entry.user, entry.action_label, entry.client_name, outcome]) {
         row.append(element("td", "", text || ""));
       }
