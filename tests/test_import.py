@@ -369,3 +369,28 @@ def test_reimport_of_older_list_keeps_newer_password(studio, tmp_path):
     ]
     studio.import_file(write_csv(tmp_path / "nuovo.csv", [header, newer_row]))
     assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Recente3!z"
+
+
+def test_partial_list_keeps_other_fields(studio, tmp_path):
+    studio.import_file(SAMPLE_CSV)
+    before = {client.codice_fiscale: client for client in studio.clients()}
+    someone = next(c for c in before.values() if c.email and c.note and c.comune)
+    partial = tmp_path / "solo-telefoni.csv"
+    partial.write_text(
+        "Codice fiscale;Cognome;Nome;Ragione sociale;Telefono;Note\n"
+        f"{someone.codice_fiscale};{someone.cognome};{someone.nome};"
+        f"{someone.denominazione};0612345678;\n",
+        encoding="utf-8",
+    )
+
+    report = studio.import_file(partial)
+
+    assert (report.imported, report.updated, report.rejected) == (0, 1, [])
+    after = studio.get(someone.id)
+    assert after.telefono == "0612345678"
+    assert after.email == someone.email
+    assert after.comune == someone.comune
+    assert after.note == someone.note
+    assert after.partita_iva == someone.partita_iva
+    assert after.user_id == someone.user_id
+    assert after.linked_to == someone.linked_to

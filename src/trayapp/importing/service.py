@@ -199,7 +199,13 @@ def import_sheet(
 
     existing = {client.codice_fiscale: client for client in index.all()}
     plans = _plan(
-        candidates, existing, secrets, report, today or date.today(), progress
+        candidates,
+        existing,
+        secrets,
+        report,
+        today or date.today(),
+        progress,
+        present=frozenset(columns),
     )
     _link(plans, existing, report)
     kept = [plan for plan in plans if plan is not None]
@@ -268,7 +274,15 @@ def _plan(
     report: ImportReport,
     today: date,
     progress: ProgressCallback | None = None,
+    *,
+    present: frozenset[str] = frozenset(ANAGRAFICA_FIELDS),
 ) -> list[_Plan | None]:
+    """Turn checked rows into new or updated clients and the secrets to write.
+
+    An existing client takes only the values the file has: a column the file
+    lacks (or that the user chose to ignore) and an empty cell leave the
+    stored value as it is.
+    """
     plans: list[_Plan | None] = []
     seen: dict[str, int] = {}
     for done, candidate in enumerate(candidates, start=1):
@@ -289,7 +303,12 @@ def _plan(
         if previous is None:
             client = Client(id=new_client_id(), codice_fiscale=cf, **values)  # type: ignore[arg-type]
         else:
-            client = previous.replace(**values)
+            given = {
+                name: value
+                for name, value in values.items()
+                if name in present and value not in ("", None)
+            }
+            client = previous.replace(**given)
         writes = _secret_writes(candidate, previous, client.id, secrets, report)
         changed_on = candidate.fields.get("password_changed_on")
         if (
