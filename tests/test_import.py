@@ -394,3 +394,19 @@ def test_partial_list_keeps_other_fields(studio, tmp_path):
     assert after.partita_iva == someone.partita_iva
     assert after.user_id == someone.user_id
     assert after.linked_to == someone.linked_to
+
+
+def test_file_cut_mid_row_rejects_that_row(studio, tmp_path):
+    raw = SAMPLE_CSV.read_bytes().rstrip(b"\r\n")
+    last_line_start = raw.rfind(b"\n") + 1
+    cells = raw[last_line_start:].split(b";")
+    cut = raw[: last_line_start + len(b";".join(cells[:-4])) - 3]
+    path = tmp_path / "troncato.csv"
+    path.write_bytes(cut)
+
+    report = studio.import_file(path)
+
+    assert report.imported == 299
+    [rejection] = report.rejected
+    assert rejection.reason.startswith("il file finisce a metà di questa riga (")
+    assert rejection.reason.endswith("sembra troncato, la riga è stata ignorata")

@@ -31,6 +31,8 @@ class Sheet:
     encoding: str
     formula_cells: frozenset[tuple[int, int]] = frozenset()
     """(row, column) of XLSX cells whose text was read from an uncomputed formula."""
+    cut_row: int | None = None
+    """Line number of a last row with too few cells in a file that ends mid-line."""
 
 
 def read_sheet(path: Path) -> Sheet:
@@ -99,7 +101,12 @@ def _read_delimited(path: Path) -> Sheet:
         if not any(cell.strip() for cell in record):
             continue
         rows.append((offset, list(record)))
-    return Sheet(header, rows, encoding)
+    cut_row = None
+    if rows and not text.endswith(("\n", "\r")) and len(rows[-1][1]) < len(header):
+        # The last line stops before its last columns: a copy or a download
+        # cut short, whose last cell may be cut too.
+        cut_row = rows[-1][0]
+    return Sheet(header, rows, encoding, cut_row=cut_row)
 
 
 def _read_xlsx(path: Path) -> Sheet:

@@ -188,6 +188,9 @@ def import_sheet(
     report = ImportReport(dry_run=dry_run, choices=effective)
     candidates: list[Candidate] = []
     for number, cells in sheet.rows:
+        if number == sheet.cut_row:
+            report.rejected.append(_cut_row_rejection(number, cells, columns, sheet))
+            continue
         formula_columns = frozenset(
             column for row, column in sheet.formula_cells if row == number
         )
@@ -234,6 +237,19 @@ def import_sheet(
         " (dry run)" if dry_run else "",
     )
     return report
+
+
+def _cut_row_rejection(
+    number: int, cells: list[object], columns: Mapping[str, int], sheet: Sheet
+) -> Rejection:
+    last = len(cells) - 1
+    field = next((name for name, index in columns.items() if index == last), "")
+    return Rejection(
+        number,
+        field,
+        f"il file finisce a metà di questa riga ({len(cells)} colonne su "
+        f"{len(sheet.header)}): sembra troncato, la riga è stata ignorata",
+    )
 
 
 def _effective_choices(
