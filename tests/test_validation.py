@@ -172,3 +172,18 @@ def test_date_not_a_date_rejected():
     assert str(caught.value) == (
         "Data cambio password: «31/02/2025» non è una data (scrivi gg/mm/aaaa)"
     )
+
+
+def test_future_change_date_rejected():
+    from datetime import date
+
+    from trayapp.domain.validation import FieldError, parse_date
+
+    with pytest.raises(FieldError) as raised:
+        parse_date("password_changed_on", "01/01/2099", latest=date(2026, 12, 5))
+
+    assert str(raised.value) == (
+        "Data cambio password: «01/01/2099» è una data futura: indica quella del "
+        "cambio"
+    )
+    assert parse_date("password_changed_on", "04/12/2026", latest=date(2026, 12, 5))

@@ -302,8 +302,21 @@ def normalize_phone(raw: object) -> str:
     return text
 
 
-def parse_date(field: str, raw: object) -> date | None:
-    """Read a date written as gg/mm/aaaa, aaaa-mm-gg or held as a spreadsheet date."""
+def parse_date(field: str, raw: object, latest: date | None = None) -> date | None:
+    """Read a date written as gg/mm/aaaa, aaaa-mm-gg or held as a spreadsheet date.
+
+    With `latest`, a later date is an error: a change that has already
+    happened cannot be dated in the future.
+    """
+    parsed = _parse_date(field, raw)
+    if parsed is not None and latest is not None and parsed > latest:
+        raise FieldError(
+            field, f"«{parsed:%d/%m/%Y}» è una data futura: indica quella del cambio"
+        )
+    return parsed
+
+
+def _parse_date(field: str, raw: object) -> date | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, datetime):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -153,7 +153,12 @@ def parse_row(
         repairs.extend(pin.repairs)
     changed_on = check(
         "password_changed_on",
-        lambda: parse_date("password_changed_on", cell("password_changed_on")),
+        lambda: parse_date(
+            "password_changed_on",
+            cell("password_changed_on"),
+            # One day of margin for a file made in another time zone.
+            latest=date.today() + timedelta(days=1),
+        ),
     )
     fields["password_changed_on"] = changed_on if isinstance(changed_on, date) else None
 
