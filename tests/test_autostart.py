@@ -32,7 +32,7 @@ def config_env(tmp_path, trayapp_home) -> dict[str, str]:
     return env
 
 
-def test_autostart_on_writes_xdg_entry(config_env, tmp_path):
+def test_autostart_on_writes_xdg_entry(config_env, tmp_path, trayapp_home):
     entry = tmp_path / "config" / "autostart" / "trayapp.desktop"
 
     result = trayapp("autostart", "on", env=config_env)
@@ -46,7 +46,8 @@ def test_autostart_on_writes_xdg_entry(config_env, tmp_path):
     assert "Type=Application" in lines
     exec_line = next(line for line in lines if line.startswith("Exec="))
     command = parse_exec(exec_line.removeprefix("Exec="))
-    assert command == [str(VENV_SCRIPT), "tray"]
+    # The entry keeps the data folder the command was given.
+    assert command == [str(VENV_SCRIPT), "--home", str(trayapp_home), "tray"]
 
 
 def test_autostart_exec_line_starts_trayapp(config_env, tmp_path):
@@ -102,7 +103,7 @@ def test_autostart_off_removes_entry(config_env, tmp_path):
     assert "Avvio all'accesso: non attivo" in result.stdout
 
 
-def test_autostart_status_follows_entry(config_env):
+def test_autostart_status_follows_entry(config_env, trayapp_home):
     before = trayapp("autostart", "status", env=config_env)
     assert trayapp("autostart", "on", env=config_env).returncode == 0
     after = trayapp("autostart", "status", env=config_env)
@@ -111,7 +112,7 @@ def test_autostart_status_follows_entry(config_env):
     assert before.stdout.startswith("Avvio all'accesso: non attivo")
     assert after.returncode == 0, after.stderr
     assert after.stdout.startswith("Avvio all'accesso: attivo")
-    assert f"Comando: {VENV_SCRIPT} tray" in after.stdout
+    assert f"Comando: {VENV_SCRIPT} --home {trayapp_home} tray" in after.stdout
 
 
 def test_autostart_hidden_entry_is_off(tmp_path):

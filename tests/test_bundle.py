@@ -98,7 +98,12 @@ def test_bundle_autostart_starts_bundle(bundle, trayapp_home, tmp_path):
         for line in entry.read_text("utf-8").splitlines()
         if line.startswith("Exec=")
     )
-    assert parse_exec(exec_line.removeprefix("Exec=")) == [str(bundle), "tray"]
+    assert parse_exec(exec_line.removeprefix("Exec=")) == [
+        str(bundle),
+        "--home",
+        str(trayapp_home),
+        "tray",
+    ]
     icon_line = next(
         line
         for line in entry.read_text("utf-8").splitlines()

@@ -183,7 +183,6 @@ def test_future_change_date_rejected():
         parse_date("password_changed_on", "01/01/2099", latest=date(2026, 12, 5))
 
     assert str(raised.value) == (
-        "Data cambio password: «01/01/2099» è una data futura: indica quella del "
-        "cambio"
+        "Data cambio password: «01/01/2099» è una data futura: indica quella del cambio"
     )
     assert parse_date("password_changed_on", "04/12/2026", latest=date(2026, 12, 5))

@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="log dettagliato di trayapp"
     )
+    parser.add_argument(
+        "--home",
+        metavar="CARTELLA",
+        help="tieni indice, configurazione e log in CARTELLA (come TRAYAPP_HOME)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMANDO")
 
     commands.add_parser("tray", help="avvia l'icona nella tray (predefinito)")
@@ -145,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         os.umask(0o077)
     args = build_parser().parse_args(argv)
     command = args.command or "tray"
+    if args.home:
+        os.environ["TRAYAPP_HOME"] = str(Path(args.home).expanduser().resolve())
 
     from trayapp.logs import configure_logging
     from trayapp.paths import resolve_paths

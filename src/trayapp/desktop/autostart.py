@@ -68,8 +68,20 @@ class Autostart(Protocol):
 
 def enable(autostart: Autostart) -> AutostartStatus:
     """Make trayapp start at login with this install's command; return the status."""
-    autostart.enable(launch_command())
+    autostart.enable(with_home(launch_command(), os.environ))
     return autostart.status()
+
+
+def with_home(command: list[str], environ: Mapping[str, str]) -> list[str]:
+    """Add `--home` to the tray command when TRAYAPP_HOME is set.
+
+    A login session does not have the variable of the shell that ran
+    `trayapp autostart on`, so the tray it starts would use other folders.
+    """
+    home = environ.get("TRAYAPP_HOME")
+    if not home:
+        return command
+    return [*command[:-1], "--home", home, command[-1]]
 
 
 def disable(autostart: Autostart) -> AutostartStatus:
