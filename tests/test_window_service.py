@@ -166,7 +166,7 @@ def test_company_delete_asks_about_linked_subjects(channel, studio):
     refused = client.call("delete_client", client_id=company["id"])
     detached = client.call("delete_client", client_id=company["id"], linked="detach")
 
-    assert "ha 1 soggetti collegati" in refused["errors"]["linked_to"]
+    assert "ha 1 soggetto collegato" in refused["errors"]["linked_to"]
     assert detached == {"removed": [company["id"]]}
     remaining = studio.get(subject["id"])
     assert remaining.linked_to == ""

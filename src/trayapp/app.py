@@ -27,6 +27,7 @@ from trayapp.domain.expiry import PasswordStatus, password_status
 from trayapp.domain.validation import (
     FieldError,
     fold_name,
+    linked_count,
     normalize_codice_fiscale,
     normalize_partita_iva,
     normalize_pin,
@@ -336,7 +337,9 @@ class Studio:
             "edit",
             client,
             outcome="nuovo" if previous is None else "modificato",
-            detail=f"segreti cambiati: {changed_secrets}" if changed_secrets else "",
+            detail=f"credenziali cambiate: {changed_secrets}"
+            if changed_secrets
+            else "",
         )
         self._changed()
         return client
@@ -356,7 +359,7 @@ class Studio:
         if subjects and linked not in ("detach", "delete"):
             raise FormErrors(
                 {
-                    "linked_to": f"{client.name} ha {len(subjects)} soggetti collegati: "
+                    "linked_to": f"{client.name} ha {linked_count(len(subjects))}: "
                     "scegli se scollegarli o eliminarli insieme alla società"
                 }
             )

@@ -273,7 +273,8 @@ def print_report(report: Any, stream: IO[str]) -> None:
             print(f"  riga {repair['row']}: {repair['repair']}", file=stream)
         if len(report.repairs) > LISTED_REPAIRS:
             hidden = len(report.repairs) - LISTED_REPAIRS
-            print(f"  … e altre {hidden} (tutte con --json)", file=stream)
+            others = "un'altra" if hidden == 1 else f"altre {hidden}"
+            print(f"  … e {others} (tutte con --json)", file=stream)
     if report.rejected:
         print("Righe scartate:", file=stream)
     for rejection in report.rejected:

@@ -273,7 +273,7 @@ def validate_password(raw: object) -> str:
     if len(text) < MIN_PASSWORD_LENGTH:
         raise FieldError(
             "password",
-            f"è troppo corta ({len(text)} caratteri): il portale chiede almeno "
+            f"è troppo corta ({characters(len(text))}): il portale chiede almeno "
             f"{MIN_PASSWORD_LENGTH} caratteri",
         )
     if len(text) > MAX_PASSWORD_LENGTH:
@@ -335,6 +335,16 @@ def _parse_date(field: str, raw: object) -> date | None:
             raise FieldError(field, f"«{shown(text)}» è una data troppo vecchia")
         return parsed
     raise FieldError(field, f"«{shown(text)}» non è una data (scrivi gg/mm/aaaa)")
+
+
+def characters(count: int) -> str:
+    """Return "1 carattere" or "N caratteri"."""
+    return "1 carattere" if count == 1 else f"{count} caratteri"
+
+
+def linked_count(count: int) -> str:
+    """Return "1 soggetto collegato" or "N soggetti collegati"."""
+    return "1 soggetto collegato" if count == 1 else f"{count} soggetti collegati"
 
 
 def fold_name(text: str) -> str:

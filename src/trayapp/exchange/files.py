@@ -6,6 +6,7 @@ import unicodedata
 from pathlib import Path
 
 from trayapp.atomicfile import write_atomically
+from trayapp.domain.validation import characters
 
 MIN_PASSPHRASE_LENGTH = 12
 
@@ -27,7 +28,7 @@ def check_new_passphrase(passphrase: str, confirmation: str | None = None) -> st
     normalized = unicodedata.normalize("NFC", passphrase)
     if len(normalized) < MIN_PASSPHRASE_LENGTH:
         raise ExchangeError(
-            f"la passphrase è troppo corta ({len(normalized)} caratteri): ne servono "
+            f"la passphrase è troppo corta ({characters(len(normalized))}): ne servono "
             f"almeno {MIN_PASSPHRASE_LENGTH}. Nessun file è stato scritto."
         )
     return normalized

@@ -685,7 +685,7 @@ async function deleteFromForm() {
     const subjects = await api("linked_subjects", form.clientId);
     if (subjects.length) {
       const choice = await ask(
-        `${name} ha ${subjects.length} soggetti collegati. Cosa fare dei soggetti collegati?`,
+        `${name} ha ${subjects.length === 1 ? "1 soggetto collegato" : `${subjects.length} soggetti collegati`}. Cosa farne?`,
         [
           { value: "detach", label: "Scollega i soggetti ed elimina la società" },
           { value: "delete", label: "Elimina anche i soggetti", className: "danger" },

@@ -105,7 +105,7 @@
       errors["error-exchange-passphrase"] = `Scrivi la ${kind.secret}.`;
     } else if (kind.confirm && length < file.min_passphrase_length) {
       errors["error-exchange-passphrase"] =
-        `La ${kind.secret} è troppo corta (${length} caratteri): ne servono almeno ${file.min_passphrase_length}.`;
+        `La ${kind.secret} è troppo corta (${length} ${length === 1 ? "carattere" : "caratteri"}): ne servono almeno ${file.min_passphrase_length}.`;
     } else if (kind.confirm && confirmation.value !== passphrase.value) {
       errors["error-exchange-confirmation"] = `Le due ${kind.secrets} non coincidono: scrivile di nuovo.`;
     }
