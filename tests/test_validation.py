@@ -186,3 +186,15 @@ def test_future_change_date_rejected():
         "Data cambio password: «01/01/2099» è una data futura: indica quella del cambio"
     )
     assert parse_date("password_changed_on", "04/12/2026", latest=date(2026, 12, 5))
+
+
+def test_company_cf_bad_office_code_message():
+    from trayapp.domain.validation import FieldError, normalize_codice_fiscale
+
+    with pytest.raises(FieldError) as raised:
+        normalize_codice_fiscale("12345678901")
+
+    assert str(raised.value) == (
+        "Codice fiscale: non è valido per una società o un ente: la matricola "
+        "(cifre 1-7) o il codice dell'ufficio (cifre 8-10) non esiste"
+    )

@@ -140,9 +140,13 @@ def normalize_codice_fiscale(raw: object) -> Normalized:
             "il carattere di controllo non corrisponde: controlla di averlo scritto bene",
         ) from None
     except stdnum_errors.InvalidComponent:
-        raise FieldError(
-            "codice_fiscale", "la data di nascita o il codice del comune non è valido"
-        ) from None
+        reason = (
+            "non è valido per una società o un ente: la matricola (cifre 1-7) o il "
+            "codice dell'ufficio (cifre 8-10) non esiste"
+            if compact.isdigit()
+            else "la data di nascita o il codice del comune non è valido"
+        )
+        raise FieldError("codice_fiscale", reason) from None
     return Normalized(compact, tuple(repairs))
 
 
