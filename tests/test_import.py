@@ -410,3 +410,19 @@ def test_file_cut_mid_row_rejects_that_row(studio, tmp_path):
     [rejection] = report.rejected
     assert rejection.reason.startswith("il file finisce a metà di questa riga (")
     assert rejection.reason.endswith("sembra troncato, la riga è stata ignorata")
+
+
+def test_too_long_name_gets_one_message():
+    from trayapp.importing.rows import parse_row
+
+    columns = {"cognome": 0, "nome": 1, "codice_fiscale": 2}
+
+    rejected = parse_row(2, ["X" * 5000, "MARIO", "RSSMRA80A01H501U"], columns)
+
+    assert [r.as_dict() for r in rejected] == [  # type: ignore[union-attr]
+        {
+            "row": 2,
+            "field": "cognome",
+            "reason": "è troppo lungo (5000 caratteri, massimo 500)",
+        }
+    ]

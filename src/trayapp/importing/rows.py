@@ -113,14 +113,25 @@ def parse_row(
         check("note", lambda: clean_text("note", cell("note"), MAX_NOTE_LENGTH)) or ""
     )
 
-    if kind is Kind.SOCIETA and not fields["denominazione"]:
+    # A name already rejected above (too long, control characters) needs no
+    # second message saying it is missing.
+    rejected_fields = {rejection.field for rejection in rejections}
+    if (
+        kind is Kind.SOCIETA
+        and not fields["denominazione"]
+        and "denominazione" not in rejected_fields
+    ):
         if fields["cognome"] or fields["nome"]:
             fields["denominazione"] = f"{fields['cognome']} {fields['nome']}".strip()
         else:
             rejections.append(
                 Rejection(number, "denominazione", "è obbligatoria per una società")
             )
-    if kind is Kind.PERSONA_FISICA and not fields["cognome"]:
+    if (
+        kind is Kind.PERSONA_FISICA
+        and not fields["cognome"]
+        and "cognome" not in rejected_fields
+    ):
         if fields["denominazione"]:
             fields["cognome"] = fields["denominazione"]
         else:
