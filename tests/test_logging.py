@@ -122,6 +122,9 @@ def test_debug_login_logs_no_secret(
     assert stored.returncode == 0, stored.stderr
     log_text = (home / "logs" / "trayapp.log").read_text("utf-8")
     assert " trayapp." in log_text
+    # --debug shows the login's steps and the import's plan, never values.
+    assert "DEBUG trayapp.login.engine: filled il campo del nome utente" in log_text
+    assert "DEBUG trayapp.importing.service: import of clienti-excel.csv" in log_text
     secrets = {
         row["Password"],
         row["PIN"].replace(" ", ""),

@@ -99,6 +99,8 @@ class RpcServer:
                     return
 
     def _answer(self, method: str, params: dict[str, Any]) -> tuple[str, Any]:
+        # The method name only: parameters may carry passwords and passphrases.
+        log.debug("call %s", method)
         try:
             return ("ok", self._handler(method, params))
         except RpcError as error:

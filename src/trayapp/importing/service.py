@@ -200,6 +200,12 @@ def import_sheet(
         else:
             candidates.append(parsed)
 
+    log.debug(
+        "import of %s: columns %s, %d candidate rows",
+        source,
+        sorted(columns),
+        len(candidates),
+    )
     existing = {client.codice_fiscale: client for client in index.all()}
     plans = _plan(
         candidates,

@@ -408,6 +408,7 @@ class _LoginSteps:
         for selector in selectors:
             locator = scope.locator(selector)
             if locator.count() > 0:
+                log.debug("found %s with %s", description, selector)
                 return locator.first
         raise _PageChanged(description)
 
@@ -425,6 +426,7 @@ class _LoginSteps:
 
         try:
             locator.fill(value, timeout=self.remaining_ms(FIND_TIMEOUT))
+            log.debug("filled %s", description)
         except Error as exc:
             log.warning("Filling %s failed (%s)", description, type(exc).__name__)
             raise _PageChanged(description) from None

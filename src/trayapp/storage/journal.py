@@ -264,6 +264,7 @@ class JournaledStorage(Storage):
         self._signature = self._stat()
         self.generation += 1
         self._keep_backup(raw)
+        log.debug("index written as a new snapshot (%d bytes)", len(raw))
 
     def append(
         self,
@@ -291,6 +292,12 @@ class JournaledStorage(Storage):
             os.fsync(stream.fileno())
         self._journal_length += len(line)
         self._journal_entries += 1
+        log.debug(
+            "journal entry %d: %d put, %d deleted",
+            self._journal_entries,
+            len(entry["put"]),
+            len(entry["delete"]),
+        )
         apply_entry(tables, entry)
         self._signature = self._stat()
         self.generation += 1
