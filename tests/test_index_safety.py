@@ -46,7 +46,7 @@ def index_with_backup(path: Path, count: int = 3) -> bytes:
 
 
 def _run_writer_and_kill(path: Path, delay: float) -> tuple[dict[int, int], set[int]]:
-    """Start the writer, SIGKILL it after `delay` s of saving; return what it said.
+    """Start the writer and SIGKILL it after `delay` s of saving; parse its output.
 
     Returns the last acknowledged sequence for each client number, and the
     sequence numbers whose save had started but not returned.

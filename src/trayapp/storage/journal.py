@@ -308,7 +308,7 @@ class JournaledStorage(Storage):
             self.fold()
 
     def fold(self) -> None:
-        """Write the current data as a new snapshot if the journal holds changes."""
+        """Write the current data as a new snapshot if the journal has changes."""
         tables = self.read()
         if tables is not None and (
             self._journal_entries or self._journal_base != self._token

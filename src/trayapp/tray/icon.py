@@ -241,9 +241,9 @@ class TrayApp:
     def _icon_class(self, pystray: ModuleType) -> type:
         """Return the backend's Icon class, rebuilding its menu only after changes.
 
-        pystray rebuilds the whole menu after every click and twice at start;
-        with thousands of clients each rebuild takes seconds of the tray's
-        main loop, and the entries have usually not changed.
+        pystray rebuilds the whole menu after every click and twice at start.
+        With thousands of clients each rebuild takes seconds of the tray's
+        main loop, while the entries have usually not changed.
         """
         tray = self
 
@@ -263,9 +263,9 @@ class TrayApp:
             """The XEmbed GTK icon, building each submenu when it is first shown.
 
             The root menu then costs the same with 20 clients as with 10,000.
-            NOTE: AppIndicator mirrors the GTK menu over D-Bus; whether its
-            hosts show a submenu filled only when shown is untried, so that
-            backend, like Windows, keeps pystray's whole-menu build.
+            NOTE: AppIndicator mirrors the GTK menu over D-Bus, and whether
+            its hosts show a submenu filled only when shown is untried. So
+            that backend, like Windows, keeps pystray's whole-menu build.
             """
 
             def _create_menu(self, descriptors: Any) -> Any:
