@@ -50,6 +50,7 @@ def write_index(home: Path, clients: list[Client]) -> Path:
     index = TinyDBClientIndex(path)
     try:
         index.put_many(clients)
+        index.fold()
     finally:
         index.close()
     return path

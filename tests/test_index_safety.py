@@ -35,9 +35,10 @@ def person(number: int, **fields) -> Client:
 
 
 def index_with_backup(path: Path, count: int = 3) -> bytes:
-    """Save `count` clients and close, which writes the TinyDB file and a backup."""
+    """Save `count` clients and fold, which writes the TinyDB file and a backup."""
     index = TinyDBClientIndex(path)
     index.put_many([person(n) for n in range(count)])
+    index.fold()
     index.close()
     return path.read_bytes()
 
@@ -362,3 +363,18 @@ def test_schema_1_migrated(tmp_path):
     assert migrated["clients"]["1"]["login_failures"] == 0
     index.close()
     assert TinyDBClientIndex(path).get("abc123") == client
+
+
+def test_unchanged_fold_adds_no_backup(tmp_path):
+    path = tmp_path / "clients.json"
+    index_with_backup(path)
+    before = list_backups(tmp_path / BACKUP_FOLDER, "clients")
+    index = TinyDBClientIndex(path)
+
+    index.put(person(0))  # the same data as already stored
+    index.fold()
+    index.put(person(0, note="cambiata"))
+    index.close()
+
+    assert list_backups(tmp_path / BACKUP_FOLDER, "clients") == before
+    assert TinyDBClientIndex(path).get("p0") == person(0, note="cambiata")

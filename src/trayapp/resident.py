@@ -237,6 +237,7 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
     from trayapp.clipboard import open_clipboard
     from trayapp.ipc import RpcServer
     from trayapp.remote import ResidentCommands
+    from trayapp.storage.base import IndexStorageError
     from trayapp.tray.icon import TrayApp, TrayUnavailableError
     from trayapp.window.process import WindowProcess
     from trayapp.window.service import WindowService
@@ -298,6 +299,11 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
         window.close()
         server.close()
         clipboard.close()
+        try:
+            # Fold the session's saves into the index file, with a backup.
+            studio.index.fold()
+        except IndexStorageError as error:
+            log.warning("folding the index journal at quit failed: %s", error)
 
 
 def _expiry_ticker(tray, actions: TrayActions, recovery_notice: str | None) -> None:

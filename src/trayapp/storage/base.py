@@ -31,6 +31,10 @@ class ClientIndex(Protocol):
 
     def delete(self, client_ids: Iterable[str]) -> None: ...
 
+    def fold(self) -> None:
+        """Write pending saves into the main store; a no-op where there are none."""
+        ...
+
     def close(self) -> None: ...
 
     @property

@@ -16,6 +16,7 @@ reached this reader yet.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -325,11 +326,22 @@ class JournaledStorage(Storage):
         return kept
 
     def _keep_backup(self, raw: bytes) -> None:
+        """Copy a new snapshot into the backup folder unless the newest has its data.
+
+        The name ends with a digest of the data without the token, so that
+        folding an unchanged list does not push an older version out.
+        """
         if self.backups <= 0:
             return
+        data_end = raw.rfind(f',"{STORAGE_KEY}"'.encode())
+        digest = hashlib.sha256(raw[:data_end]).hexdigest()[:12]
         try:
+            kept = list_backups(self.backup_dir, self.path.stem)
+            if kept and kept[0].stem.endswith(f"-{digest}"):
+                log.debug("backup skipped: the newest one has the same data")
+                return
             self.backup_dir.mkdir(mode=0o700, exist_ok=True)
-            target = self.backup_dir / f"{self.path.stem}-{stamp()}.json"
+            target = self.backup_dir / f"{self.path.stem}-{stamp()}-{digest}.json"
             write_atomically(target, raw)
             for old in list_backups(self.backup_dir, self.path.stem)[self.backups :]:
                 old.unlink(missing_ok=True)

@@ -87,7 +87,6 @@ class TinyDBClientIndex:
         self._by_id: dict[str, Client] = {}
         self._doc_ids: dict[str, int] = {}
         self._loaded_generation = -1
-        self._appended = False
         self._storage_options: dict[str, Any] = {
             "backups": backups,
             "fold_after_entries": fold_after_entries,
@@ -338,7 +337,6 @@ class TinyDBClientIndex:
                 f"Impossibile scrivere l'indice clienti {self.path}: "
                 f"{error.strerror or error}. Nulla è stato salvato."
             ) from error
-        self._appended = True
 
     def fold(self) -> None:
         """Write the journal into the TinyDB file (a new backup with it)."""
@@ -346,11 +344,11 @@ class TinyDBClientIndex:
             self._write(self.storage.fold)
 
     def close(self) -> None:
+        """Close the database; saves are in the journal already, nothing is folded.
+
+        The tray folds on quit (see `fold`); a command line write leaves its
+        entries in the journal, so a run of small commands does not fill
+        the backup folder with copies.
+        """
         with self._lock:
-            if self._appended:
-                try:
-                    self.storage.fold()
-                except OSError as error:
-                    # Every save is in the journal already; folding can wait.
-                    log.warning("could not fold the index journal: %s", error)
             self._db.close()
