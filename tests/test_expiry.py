@@ -79,7 +79,7 @@ def test_settings_defaults_without_file(tmp_path):
         ),
         ('{"password_warning_days": 90}', "«password_warning_days» deve essere minore"),
         ('{"colore": 1}', "impostazione sconosciuta «colore»"),
-        ("{non json", "file non leggibile come JSON"),
+        ("{non json", "non è JSON valido (riga 1, colonna 2)"),
     ],
 )
 def test_bad_settings_named(tmp_path, content, message):

@@ -4,7 +4,7 @@ import csv
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -365,7 +365,9 @@ def test_reimport_of_older_list_keeps_newer_password(studio, tmp_path):
         "CRSFNC69R53B157Y",
         "Recente3!z",
         "1234567890",
-        "31/12/2099",
+        # Tomorrow: later than the stored change, and within the one day a
+        # file from another time zone may be ahead.
+        (date.today() + timedelta(days=1)).strftime("%d/%m/%Y"),
     ]
     studio.import_file(write_csv(tmp_path / "nuovo.csv", [header, newer_row]))
     assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Recente3!z"
@@ -426,3 +428,23 @@ def test_too_long_name_gets_one_message():
             "reason": "è troppo lungo (5000 caratteri, massimo 500)",
         }
     ]
+
+
+def test_future_change_date_not_used(studio, tmp_path):
+    path = tmp_path / "futuro.csv"
+    path.write_text(
+        "Cognome;Nome;Codice fiscale;Password;PIN;Data cambio password\n"
+        "ROSSI;ANNA;DNNLSS63C58G224U;Prima1!xx;1234567890;01/01/2099\n",
+        encoding="utf-8",
+    )
+
+    report = studio.import_file(path)
+
+    assert report.imported == 1
+    assert report.repairs == [
+        {
+            "row": 2,
+            "repair": "Data cambio password: «01/01/2099» è una data futura, non usata",
+        }
+    ]
+    assert studio.resolve("DNNLSS63C58G224U").password_changed_on is None

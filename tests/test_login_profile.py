@@ -148,3 +148,13 @@ def test_origin_must_be_this_machine(tmp_path: Path, origin: str) -> None:
     with pytest.raises(ProfileError) as caught:
         load_profile(tmp_path, {"TRAYAPP_PORTAL_ORIGIN": origin})
     assert "solo un portale su questo computer" in str(caught.value)
+
+
+def test_origin_port_out_of_range_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError) as raised:
+        load_profile(tmp_path, {"TRAYAPP_PORTAL_ORIGIN": "http://127.0.0.1:99999"})
+
+    assert str(raised.value) == (
+        'La variabile TRAYAPP_PORTAL_ORIGIN non è valida: "http://127.0.0.1:99999". '
+        "La porta deve essere un numero da 1 a 65535."
+    )

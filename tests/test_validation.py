@@ -174,20 +174,6 @@ def test_date_not_a_date_rejected():
     )
 
 
-def test_future_change_date_rejected():
-    from datetime import date
-
-    from trayapp.domain.validation import FieldError, parse_date
-
-    with pytest.raises(FieldError) as raised:
-        parse_date("password_changed_on", "01/01/2099", latest=date(2026, 12, 5))
-
-    assert str(raised.value) == (
-        "Data cambio password: «01/01/2099» è una data futura: indica quella del cambio"
-    )
-    assert parse_date("password_changed_on", "04/12/2026", latest=date(2026, 12, 5))
-
-
 def test_company_cf_bad_office_code_message():
     from trayapp.domain.validation import FieldError, normalize_codice_fiscale
 
@@ -198,3 +184,12 @@ def test_company_cf_bad_office_code_message():
         "Codice fiscale: non è valido per una società o un ente: la matricola "
         "(cifre 1-7) o il codice dell'ufficio (cifre 8-10) non esiste"
     )
+
+
+def test_numeric_pin_gets_leading_zero_back():
+    from trayapp.domain.validation import normalize_pin
+
+    repaired = normalize_pin(123456789)
+
+    assert repaired.value == "0123456789"
+    assert repaired.repairs == ("PIN: rimessi gli zeri iniziali",)

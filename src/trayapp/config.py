@@ -40,8 +40,14 @@ def load_settings(config_dir: Path) -> Settings:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return Settings()
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConfigError(f"{path}: file non leggibile come JSON ({error})") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(
+            f"{path}: non è JSON valido (riga {error.lineno}, colonna {error.colno})"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: non è un file di testo UTF-8") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: lettura non riuscita ({error.strerror})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: serve un oggetto JSON con le impostazioni")
     known = {field.name for field in fields(Settings)}
@@ -49,7 +55,7 @@ def load_settings(config_dir: Path) -> Settings:
         if key not in known:
             raise ConfigError(f"{path}: impostazione sconosciuta «{key}»")
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ConfigError(f"{path}: «{key}» deve essere un numero intero positivo")
+            raise ConfigError(f"{path}: «{key}» deve essere un numero intero, 0 o più")
     settings = Settings(**data)
     if not 1 <= settings.max_login_failures < PORTAL_ATTEMPT_LIMIT:
         raise ConfigError(

@@ -245,6 +245,9 @@ def normalize_pin(raw: object) -> Normalized:
     text = "" if raw is None else str(raw).strip()
     if not text:
         return Normalized("")
+    if isinstance(raw, int) and not isinstance(raw, bool) and len(text) < 10:
+        # A spreadsheet that took the PIN for a number dropped its leading zeros.
+        return Normalized(text.zfill(10), ("PIN: rimessi gli zeri iniziali",))
     halves = _PIN_HALVES.match(text)
     if halves:
         return Normalized(
@@ -306,21 +309,8 @@ def normalize_phone(raw: object) -> str:
     return text
 
 
-def parse_date(field: str, raw: object, latest: date | None = None) -> date | None:
-    """Read a date written as gg/mm/aaaa, aaaa-mm-gg or held as a spreadsheet date.
-
-    With `latest`, a later date is an error: a change that has already
-    happened cannot be dated in the future.
-    """
-    parsed = _parse_date(field, raw)
-    if parsed is not None and latest is not None and parsed > latest:
-        raise FieldError(
-            field, f"«{parsed:%d/%m/%Y}» è una data futura: indica quella del cambio"
-        )
-    return parsed
-
-
-def _parse_date(field: str, raw: object) -> date | None:
+def parse_date(field: str, raw: object) -> date | None:
+    """Read a date written as gg/mm/aaaa, aaaa-mm-gg or held as a spreadsheet date."""
     if raw is None or raw == "":
         return None
     if isinstance(raw, datetime):

@@ -39,8 +39,13 @@ def read_sheet(path: Path) -> Sheet:
     """Read the first sheet of an XLSX file or a delimited text file."""
     if path.is_dir():
         raise ImportFileError(f"{path} è una cartella: indica il file da importare")
-    if not path.is_file():
+    if not path.exists():
         raise ImportFileError(f"Il file {path} non esiste")
+    if not path.is_file():
+        raise ImportFileError(
+            f"{path} non è un file normale (è un dispositivo o una pipe): indica "
+            "il file da importare"
+        )
     with path.open("rb") as stream:
         head = stream.read(8)
     if head.startswith(b"PK\x03\x04"):

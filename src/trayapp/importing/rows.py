@@ -164,13 +164,17 @@ def parse_row(
         repairs.extend(pin.repairs)
     changed_on = check(
         "password_changed_on",
-        lambda: parse_date(
-            "password_changed_on",
-            cell("password_changed_on"),
-            # One day of margin for a file made in another time zone.
-            latest=date.today() + timedelta(days=1),
-        ),
+        lambda: parse_date("password_changed_on", cell("password_changed_on")),
     )
+    # A change cannot have happened in the future (one day of margin for a
+    # file made in another time zone). Such a date would make every later
+    # list look older, so it is left out and the row imported without it.
+    if isinstance(changed_on, date) and changed_on > date.today() + timedelta(days=1):
+        repairs.append(
+            f"Data cambio password: «{changed_on:%d/%m/%Y}» è una data futura, "
+            "non usata"
+        )
+        changed_on = None
     fields["password_changed_on"] = changed_on if isinstance(changed_on, date) else None
 
     linked_to_key = _compact_key(cell("linked_to"))

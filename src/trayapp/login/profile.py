@@ -269,6 +269,14 @@ def _with_origin(profile: LoginProfile, origin: str) -> LoginProfile:
             "Serve un indirizzo come http://127.0.0.1:8080, senza percorso."
         )
 
+    try:
+        parts.port  # noqa: B018 - urllib checks the port's range only when read
+    except ValueError:
+        raise ProfileError(
+            f'La variabile {ORIGIN_VARIABLE} non è valida: "{origin}". La porta '
+            "deve essere un numero da 1 a 65535."
+        ) from None
+
     def move(url: str) -> str:
         old = urlsplit(url)
         return urlunsplit(
