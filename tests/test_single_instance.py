@@ -36,6 +36,8 @@ def test_concurrent_imports_add_each_client_once(tmp_path, short_tmp, keyring_da
     outputs = [process.communicate(timeout=300) for process in (first, second)]
 
     assert [process.returncode for process in (first, second)] == [0, 0], outputs
+    waiting = "trayapp: un'altra istanza di trayapp sta modificando i dati: attendo"
+    assert any(waiting in errors for _, errors in outputs), outputs
     listed = subprocess.run(
         [sys.executable, "-m", "trayapp", "list", "--json"],
         env=env,

@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         if lock is None and channel is None:
             _fail(
                 "un'altra istanza di trayapp sta modificando i dati da più di "
-                f"{INSTANCE_WAIT_SECONDS} secondi: riprova quando ha finito"
+                f"{WRITER_WAIT_SECONDS // 60} minuti: riprova quando ha finito"
             )
             return EXIT_FAILED
 
@@ -283,19 +283,23 @@ WRITE_COMMANDS = (
     *exchange_commands.WRITE_COMMANDS,
 )
 INSTANCE_WAIT_SECONDS = 15
+# Another command may be importing a long list into a slow keyring.
+WRITER_WAIT_SECONDS = 600
+WRITER_NOTICE_SECONDS = 2
 
 
 def _writer_access(paths):
     """Return (lock, None) to write here, (None, channel) to write through the tray.
 
-    Another command that holds the lock is waited for; (None, None) means it
-    still held the lock after INSTANCE_WAIT_SECONDS.
+    Another command that holds the lock is waited for, with a notice on
+    stderr; (None, None) means it still held the lock after WRITER_WAIT_SECONDS.
     """
     import time
 
     from trayapp import instance
 
-    deadline = time.monotonic() + INSTANCE_WAIT_SECONDS
+    started = time.monotonic()
+    noticed = False
     while True:
         lock = instance.acquire_lock(paths.data_dir)
         if lock is not None:
@@ -303,8 +307,14 @@ def _writer_access(paths):
         channel = instance.connect(paths.data_dir)
         if channel is not None:
             return None, channel
-        if time.monotonic() > deadline:
+        waited = time.monotonic() - started
+        if waited > WRITER_WAIT_SECONDS:
             return None, None
+        if not noticed and waited > WRITER_NOTICE_SECONDS:
+            _fail(
+                "un'altra istanza di trayapp sta modificando i dati: attendo che finisca"
+            )
+            noticed = True
         time.sleep(0.2)
 
 
