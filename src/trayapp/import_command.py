@@ -1,6 +1,6 @@
 """`trayapp import`: map unknown columns, preview, confirm, then import.
 
-On a terminal the command asks for the field of each column it does not
+On a terminal the command prompts for the field of each column it does not
 recognise and for a confirmation after the preview. Without a terminal it
 imports at once, as scripts expect, using `--map` and the remembered
 choices, and fails when a column is still unknown.

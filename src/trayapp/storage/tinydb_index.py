@@ -344,11 +344,11 @@ class TinyDBClientIndex:
             self._write(self.storage.fold)
 
     def close(self) -> None:
-        """Close the database; saves are in the journal already, nothing is folded.
+        """Close the database without folding: every save is in the journal already.
 
-        The tray folds on quit (see `fold`); a command line write leaves its
-        entries in the journal, so a run of small commands does not fill
-        the backup folder with copies.
+        The tray folds when it quits (see `fold`). A command line write
+        leaves its entries in the journal, so a run of small commands does
+        not fill the backup folder with copies.
         """
         with self._lock:
             self._db.close()
