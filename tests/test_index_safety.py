@@ -378,3 +378,20 @@ def test_unchanged_fold_adds_no_backup(tmp_path):
 
     assert list_backups(tmp_path / BACKUP_FOLDER, "clients") == before
     assert TinyDBClientIndex(path).get("p0") == person(0, note="cambiata")
+
+
+def test_failed_fold_keeps_the_save(tmp_path, monkeypatch):
+    path = tmp_path / "clients.json"
+    index_with_backup(path)
+    index = TinyDBClientIndex(path, fold_after_entries=1)
+
+    def disk_full(target, content):
+        raise OSError(28, "No space left on device")
+
+    # Appending to the journal still works; writing a new snapshot does not.
+    monkeypatch.setattr("trayapp.storage.journal.write_atomically", disk_full)
+    index.put(person(9))
+    monkeypatch.undo()
+    index.close()
+
+    assert TinyDBClientIndex(path).get("p9") == person(9)

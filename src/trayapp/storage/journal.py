@@ -306,7 +306,13 @@ class JournaledStorage(Storage):
             self._journal_entries >= self._fold_after_entries
             or self._journal_length >= self._fold_after_bytes
         ):
-            self.fold()
+            try:
+                self.fold()
+            except OSError as error:
+                # The save is in the journal already; the next fold retries.
+                log.warning(
+                    "folding the journal %s failed: %s", self.journal_path, error
+                )
 
     def fold(self) -> None:
         """Write the current data as a new snapshot if the journal has changes."""

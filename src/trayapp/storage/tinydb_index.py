@@ -295,7 +295,11 @@ class TinyDBClientIndex:
         with self._lock:
             self._refresh()
             if len(written) > LARGE_WRITE:
-                self._write(self.storage.fold)
+                try:
+                    self.storage.fold()
+                except OSError as error:
+                    # Only the backup of the list before this write is missing.
+                    log.warning("folding before a large write failed: %s", error)
             next_id = max(self._doc_ids.values(), default=0) + 1
             doc_ids = dict(self._doc_ids)
             put: dict[str, dict[str, Any]] = {}
