@@ -110,7 +110,10 @@ function showImportStep(name) {
 }
 
 function showImportError(message) {
-  $("import-error").textContent = message || "";
+  const box = $("import-error");
+  box.textContent = message || "";
+  // The dialog may be scrolled to its buttons: bring the message into view.
+  if (message) box.scrollIntoView({ block: "nearest" });
 }
 
 function openImport() {
