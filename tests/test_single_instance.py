@@ -149,3 +149,44 @@ def test_start_after_crash_is_not_blocked(
     finally:
         again.terminate()
         again.communicate(timeout=30)
+
+
+@pytest.mark.desktop
+def test_login_with_other_portal_refused(
+    tmp_path, short_tmp, keyring_daemon, tray_host
+):
+    home = tmp_path / "home"
+    env, _ = trayapp_env(
+        tmp_path,
+        home=home,
+        temporary=short_tmp,
+        keyring=keyring_daemon,
+        display=tray_host,
+        portal_origin="http://127.0.0.1:9",
+    )
+    tray = start(env)
+    try:
+        deadline = time.monotonic() + 60
+        while not (home / "data" / "instance.json").exists():
+            assert time.monotonic() < deadline, "the tray never published its channel"
+            assert tray.poll() is None, tray.communicate()
+            time.sleep(0.2)
+
+        other = dict(env, TRAYAPP_PORTAL_ORIGIN="http://127.0.0.1:8")
+        result = subprocess.run(
+            [sys.executable, "-m", "trayapp", "login", "DNNLSS63C58G224U"],
+            env=other,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+        assert result.returncode == 1
+        assert result.stderr == (
+            "trayapp: la tray in esecuzione ha TRAYAPP_PORTAL_ORIGIN diverso da questo "
+            "comando, e il Login lo farebbe la tray con il proprio valore. Esci dalla "
+            "tray, oppure avviala con la stessa impostazione, e riprova.\n"
+        )
+    finally:
+        tray.terminate()
+        tray.communicate(timeout=30)

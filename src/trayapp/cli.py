@@ -218,6 +218,16 @@ def main(argv: list[str] | None = None) -> int:
     if channel is not None:
         from trayapp.remote import RemoteStudio
 
+        if command == "login":
+            different = _settings_unlike_tray(channel)
+            if different:
+                _fail(
+                    f"la tray in esecuzione ha {different} diverso da questo comando, "
+                    "e il Login lo farebbe la tray con il proprio valore. Esci dalla "
+                    "tray, oppure avviala con la stessa impostazione, e riprova."
+                )
+                studio.close()
+                return EXIT_FAILED
         studio = RemoteStudio(studio, channel)  # type: ignore[assignment]
     try:
         handler = _HANDLERS[command]
@@ -286,6 +296,24 @@ INSTANCE_WAIT_SECONDS = 15
 # Another command may be importing a long list into a slow keyring.
 WRITER_WAIT_SECONDS = 600
 WRITER_NOTICE_SECONDS = 2
+
+
+def _settings_unlike_tray(channel) -> str:
+    """Return the login variables whose value here differs from the tray's, joined."""
+    from trayapp.ipc import RpcError
+    from trayapp.remote import LOGIN_SETTINGS
+
+    try:
+        tray_values = channel.call("login_settings")
+    except RpcError:
+        # A tray of an older version: it cannot tell, so nothing is compared.
+        return ""
+    different = [
+        name
+        for name in LOGIN_SETTINGS
+        if os.environ.get(name, "") != tray_values.get(name, "")
+    ]
+    return ", ".join(different)
 
 
 def _writer_access(paths):

@@ -9,6 +9,7 @@ the Studio methods it replaces.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,12 +33,21 @@ from trayapp.ipc import RpcClient
 PROGRESS_POLL_SECONDS = 0.1
 
 
+# Variables read by the process that runs a login: a login handed to a
+# running tray runs with the tray's values.
+LOGIN_SETTINGS = ("TRAYAPP_BROWSER", "TRAYAPP_BROWSER_ARGS", "TRAYAPP_PORTAL_ORIGIN")
+
+
 class ResidentCommands(ExchangeCommands):
     """The command line's calls, served by the resident process."""
 
     def __init__(self, studio: Studio, login) -> None:
         super().__init__(studio)
         self._login = login
+
+    def rpc_login_settings(self) -> dict[str, str]:
+        """Return the tray's own values of the variables a login reads."""
+        return {name: os.environ.get(name, "") for name in LOGIN_SETTINGS}
 
     def rpc_import_file(
         self,
