@@ -150,6 +150,9 @@ class InMemoryFile:
     def is_file(self) -> bool:
         return True
 
+    def exists(self) -> bool:
+        return True
+
     def open(self, mode: str = "rb") -> io.BytesIO:
         if mode != "rb":
             raise ValueError(f"{self.name} is read-only in memory, mode {mode!r}")
