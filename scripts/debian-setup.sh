@@ -19,9 +19,11 @@ RUN_PACKAGES=(
     libxdamage1 libxrandr2 libxtst6 libxkbfile1 libasound2
 )
 # The real desktop parts the tests drive.
+# binutils: PyInstaller reads shared libraries with objdump when the tests
+# build the Linux bundle (gcc above pulls it in too).
 TEST_PACKAGES=(
     xvfb xauth xdotool trayer dbus-x11 x11-utils chromium fonts-dejavu-core
-    notification-daemon xclip
+    notification-daemon xclip binutils
 )
 
 as_root() {
