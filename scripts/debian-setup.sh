@@ -18,9 +18,8 @@ RUN_PACKAGES=(
     libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3 libxcomposite1
     libxdamage1 libxrandr2 libxtst6 libxkbfile1 libasound2
 )
-# The real desktop parts the tests drive.
-# binutils: PyInstaller reads shared libraries with objdump when the tests
-# build the Linux bundle (gcc above pulls it in too).
+# The real desktop parts the tests drive, and binutils, whose objdump
+# PyInstaller runs when the tests build the Linux bundle.
 TEST_PACKAGES=(
     xvfb xauth xdotool trayer dbus-x11 x11-utils chromium fonts-dejavu-core
     notification-daemon xclip binutils
