@@ -252,7 +252,7 @@ DAMAGED = "è danneggiato o incompleto: nulla è stato modificato"
     ("case", "expected"),
     [
         ("wrong passphrase", WRONG_OR_DAMAGED),
-        ("truncated in ciphertext", WRONG_OR_DAMAGED),
+        ("truncated in ciphertext", "è incompleto: ha "),
         ("truncated in header", DAMAGED),
         ("header length flipped", DAMAGED),
         ("header date flipped", WRONG_OR_DAMAGED),

@@ -58,6 +58,7 @@ def seal(snapshot: dict[str, Any], passphrase: str) -> bytes:
     """Return the backup file's bytes for a snapshot, encrypted with the passphrase."""
     salt = os.urandom(SALT_BYTES)
     nonce = os.urandom(NONCE_BYTES)
+    plaintext = json.dumps(snapshot, ensure_ascii=False).encode("utf-8")
     header = {
         "format": FORMAT_VERSION,
         "kdf": {
@@ -70,11 +71,12 @@ def seal(snapshot: dict[str, Any], passphrase: str) -> bytes:
         },
         "cipher": {"name": CIPHER, "nonce": base64.b64encode(nonce).decode("ascii")},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        # Lets a restore tell a file cut short from a wrong passphrase.
+        "ciphertext_bytes": len(plaintext) + TAG_BYTES,
     }
     header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
     prefix = MAGIC + _LENGTH.pack(len(header_bytes)) + header_bytes
     key = _derive(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    plaintext = json.dumps(snapshot, ensure_ascii=False).encode("utf-8")
     return prefix + AESGCM(key).encrypt(nonce, plaintext, prefix)
 
 
@@ -102,6 +104,12 @@ def unseal(data: bytes, passphrase: str, source: str) -> dict[str, Any]:
         salt, nonce, n, r, p = _read_parameters(header, source)
     except (UnicodeDecodeError, ValueError, KeyError, TypeError):
         raise ExchangeError(damaged) from None
+    expected = header.get("ciphertext_bytes")
+    if isinstance(expected, int) and len(ciphertext) != expected:
+        raise ExchangeError(
+            f"{source} è incompleto: ha {len(ciphertext)} byte di dati cifrati su "
+            f"{expected} (copia interrotta?). Nulla è stato modificato."
+        )
 
     key = _derive(passphrase, salt, n, r, p)
     try:
