@@ -193,3 +193,10 @@ def test_numeric_pin_gets_leading_zero_back():
 
     assert repaired.value == "0123456789"
     assert repaired.repairs == ("PIN: rimessi gli zeri iniziali",)
+
+
+def test_long_value_cut_in_messages():
+    from trayapp.domain.validation import shown
+
+    assert shown("A" * 3000) == "A" * 79 + "…"
+    assert shown("A" * 80) == "A" * 80

@@ -51,6 +51,9 @@ _FORMAT_CHARACTERS = re.compile(
 )
 
 
+SHOWN_MAX_CHARACTERS = 80
+
+
 def shown(value: object) -> str:
     """Return a value for an error message, with control and format characters escaped.
 
@@ -58,6 +61,9 @@ def shown(value: object) -> str:
     hostile value from clearing the terminal or reordering the text.
     """
     text = "" if value is None else str(value)
+    if len(text) > SHOWN_MAX_CHARACTERS:
+        # A message names a value; a page-long one would hide the rest.
+        text = text[: SHOWN_MAX_CHARACTERS - 1] + "…"
     return "".join(
         f"\\u{ord(c):04x}" if _CONTROL.match(c) or _FORMAT_CHARACTERS.match(c) else c
         for c in text
