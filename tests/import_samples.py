@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +48,18 @@ def write_unicode_text(path: Path, table: list[list[str]]) -> Path:
 
 
 def write_newer_passwords(path: Path) -> Path:
-    """Write the sample as Unicode text, each password changed and dated 01/01/2099."""
+    """Write the sample as Unicode text, each password changed and dated tomorrow.
+
+    Tomorrow is later than any change already stored, and within the one
+    day a file from another time zone may be ahead; a later date is left out.
+    """
     table = sample_table()
     changed_on = table[0].index("Data cambio password")
     password = table[0].index("Password")
     for row in table[1:]:
         if row[password]:
             row[password] = row[password] + "9z"
-            row[changed_on] = "01/01/2099"
+            row[changed_on] = (date.today() + timedelta(days=1)).strftime("%d/%m/%Y")
     return write_unicode_text(path, table)
 
 
