@@ -116,7 +116,9 @@ def test_second_start_hands_over(tmp_path, short_tmp, keyring_daemon, tray_host)
         for process in starts:
             if process.poll() is None:
                 process.terminate()
-                process.communicate(timeout=30)
+                # Wait for the process, not its pipes: the rubrica window it
+                # started holds them until it notices the tray is gone.
+                process.wait(timeout=30)
 
 
 @pytest.mark.desktop
