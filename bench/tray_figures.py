@@ -262,7 +262,7 @@ def _saved_edit_ms(
     index_path = folder / "index.json"
     index = TinyDBClientIndex(index_path)
     index.put_many(clients)
-    # Fold the journal so the TinyDB file holds every client for the floor.
+    # Fold the journal so the TinyDB file contains every client for the floor.
     index.fold()
     floor_path = folder / "plain.json"
     shutil.copyfile(index_path, floor_path)

@@ -50,8 +50,9 @@ def write_unicode_text(path: Path, table: list[list[str]]) -> Path:
 def write_newer_passwords(path: Path) -> Path:
     """Write the sample as Unicode text, each password changed and dated tomorrow.
 
-    Tomorrow is later than any change already stored, and within the one
-    day a file from another time zone may be ahead; a later date is left out.
+    Tomorrow is later than any change already stored. It is also within the
+    one day a file from another time zone may be ahead, and a later date
+    would be left out.
     """
     table = sample_table()
     changed_on = table[0].index("Data cambio password")

@@ -116,8 +116,8 @@ def test_second_start_hands_over(tmp_path, short_tmp, keyring_daemon, tray_host)
         for process in starts:
             if process.poll() is None:
                 process.terminate()
-                # Wait for the process, not its pipes: the rubrica window it
-                # started holds them until it notices the tray is gone.
+                # Wait for the process, not its pipes, because the rubrica
+                # window it started keeps them open until it sees the tray is gone.
                 process.wait(timeout=30)
 
 

@@ -14,9 +14,9 @@ the driver replies with one stdout line starting with ANSWER_PREFIX:
     {"close": true}           close the window as the user would
 
 A native file dialog cannot be clicked on Xvfb, so pywebview's
-Window.create_file_dialog is replaced in this process: it records how it
-was called and returns the queued path, which then goes on to the resident
-as a path the user chose would.
+Window.create_file_dialog is replaced in this process. The replacement
+records how it was called and returns the queued path, which then goes on
+to the resident like a path the user chose.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def read_clipboard(gui: GuiThread) -> str:
 
 
 class FileDialogs:
-    """Stand-in for the native file dialogs: queued answers and recorded calls."""
+    """Stand-in for the native file dialogs: queued paths and recorded calls."""
 
     def __init__(self) -> None:
         self.answers: list[str | None] = []

@@ -412,7 +412,7 @@ class Studio:
     def _note_missing_secrets(
         self, client: Client, *, password: bool, pin: bool
     ) -> None:
-        """Record that the keyring lacks a secret the index says it holds.
+        """Record that the keyring lacks a secret the index lists for the client.
 
         The menu and the rubrica then show the client as "credenziali
         mancanti" instead of offering a login that cannot work.

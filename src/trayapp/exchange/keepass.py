@@ -107,7 +107,7 @@ def read_keepass(data: bytes, master_password: str, source: str) -> KeePassSheet
         ) from None
     except Exception:
         # pykeepass raises parser errors of many types for a truncated or
-        # foreign file, so the message can only say that it is unreadable.
+        # foreign file, so the message can only report it as unreadable.
         log.exception("reading the KeePass database %s failed", source)
         raise ExchangeError(
             f"{source} non è un database KeePass leggibile: nulla è stato importato"

@@ -39,8 +39,8 @@ def describe_chosen_file(action: str, path: str) -> dict[str, Any]:
 
     Returns {"path", "name", "format", "secrets", "min_passphrase_length"}:
     `format` is "backup", "csv", "xlsx" or "kdbx", and `secrets` is true
-    when the file will contain passwords and PINs, so the page knows
-    whether to ask for a passphrase.
+    when the file will contain passwords and PINs, so the page can decide
+    whether to request a passphrase.
     """
     if action not in (*WRITTEN_FILE_ACTIONS, *READ_FILE_ACTIONS):
         raise ExchangeError(f"Operazione sconosciuta: {action}")

@@ -141,7 +141,7 @@ def import_file(
 
     `choices` maps headers to fields (or "ignora") for the columns the
     aliases do not recognise, over the choices `mappings` remembers for this
-    header set; a written import remembers the choices it used. `progress`
+    header set. A written import remembers the choices it used. `progress`
     is called after each row; an ImportCancelled it raises stops the import
     with nothing stored.
     """
