@@ -171,7 +171,11 @@ def open_file_paths(pid: int) -> list[str]:
 
 
 class FdWatcher:
-    """Record every file a process has open, polling until stopped."""
+    """Record every file a process has open, polling until stopped.
+
+    It looks once on entry and once on exit as well, so even work that ends
+    between two polls is watched from before it starts to after it ends.
+    """
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         self.pid = pid
@@ -182,18 +186,23 @@ class FdWatcher:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> FdWatcher:
+        self._sample()
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join(5)
+        self._sample()
+
+    def _sample(self) -> bool:
+        try:
+            self.seen.update(open_file_paths(self.pid))
+        except FileNotFoundError:
+            return False
+        self.samples += 1
+        return True
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.seen.update(open_file_paths(self.pid))
-            except FileNotFoundError:
-                return
-            self.samples += 1
+        while not self._stop.is_set() and self._sample():
             self._stop.wait(self.interval)
