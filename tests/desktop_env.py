@@ -160,3 +160,16 @@ def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen, str]:
         server.kill()
         raise RuntimeError("Xvfb did not start: is the xvfb package installed?")
     return server, f":{number}"
+
+
+WINDOW_TITLE = "trayapp – Rubrica clienti"
+
+
+def window_ids(display: str) -> list[str]:
+    found = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", WINDOW_TITLE],
+        env={"DISPLAY": display, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.split()

@@ -16,14 +16,13 @@ from pathlib import Path
 import pytest
 
 import xtray
-from desktop_env import find_secrets, trayapp_env
+from desktop_env import find_secrets, trayapp_env, window_ids
 from test_end_to_end import menu_model, wait_for
 from test_window import click, row_script, set_fields
 from window_harness import WindowDriver
 
 pytestmark = pytest.mark.desktop
 
-WINDOW_TITLE = "trayapp – Rubrica clienti"
 CF = "VRDGPP80A01F205X"
 PASSWORD = "Segreta*2025"
 PIN = "1234567890"
@@ -40,16 +39,6 @@ def tray_channel(home: Path) -> tuple[str, bytes]:
     """Return the address and key the running tray published in its data folder."""
     record = json.loads((home / "data" / "instance.json").read_text(encoding="utf-8"))
     return record["address"], bytes.fromhex(record["key"])
-
-
-def window_ids(display: str) -> list[str]:
-    found = subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--name", WINDOW_TITLE],
-        env={"DISPLAY": display, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-    )
-    return found.stdout.split()
 
 
 def test_rubrica_from_tray_add_client_and_login(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_env import trayapp_env
+from desktop_env import trayapp_env, window_ids
 
 SAMPLES = Path(__file__).resolve().parent / "data"
 
@@ -144,10 +144,15 @@ def test_start_after_crash_is_not_blocked(
 
     again = start(env)
     try:
-        time.sleep(4)
+        log_file = home / "logs" / "trayapp.log"
+        deadline = time.monotonic() + 30
+        while log_file.read_text(encoding="utf-8").count("tray started") < 2:
+            assert again.poll() is None, again.communicate()
+            assert time.monotonic() < deadline, "the second start never showed its tray"
+            time.sleep(0.2)
+        # Still running a moment later: it took the lock, it did not hand over.
+        time.sleep(1)
         assert again.poll() is None
-        log_text = (home / "logs" / "trayapp.log").read_text(encoding="utf-8")
-        assert log_text.count("tray started") == 2
     finally:
         again.terminate()
         again.communicate(timeout=30)
@@ -192,3 +197,74 @@ def test_login_with_other_portal_refused(
     finally:
         tray.terminate()
         tray.communicate(timeout=30)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    # A zombie has ended; only its parent has not collected it yet.
+    return status.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.desktop
+def test_sigterm_closes_tray_and_window(tmp_path, short_tmp, keyring_daemon, tray_host):
+    """A logout's SIGTERM ends the tray as "Esci" does: window closed, index folded."""
+    home = tmp_path / "home"
+    env, _ = trayapp_env(
+        tmp_path,
+        home=home,
+        temporary=short_tmp,
+        keyring=keyring_daemon,
+        display=tray_host,
+    )
+    data = tmp_path / "uno.csv"
+    data.write_text(
+        "Cognome;Nome;Codice fiscale\nROSSI;ANNA;DNNLSS63C58G224U\n", encoding="utf-8"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-m", "trayapp", "import", str(data)], env=env, timeout=60
+    )
+    assert imported.returncode == 0
+    # The command line leaves its save in the journal; the tray folds it.
+    index_file = home / "data" / "clients.json"
+    assert "DNNLSS63C58G224U" not in index_file.read_text(encoding="utf-8")
+    log_file = home / "logs" / "trayapp.log"
+    tray = start(env, "rubrica")
+    try:
+        deadline = time.monotonic() + 60
+        while not window_ids(tray_host):
+            assert time.monotonic() < deadline, "the rubrica never opened"
+            assert tray.poll() is None, tray.communicate()
+            time.sleep(0.2)
+        log_text = log_file.read_text(encoding="utf-8")
+        (window_line,) = [
+            line for line in log_text.splitlines() if "window process" in line
+        ]
+        window_pid = int(window_line.split("window process ")[1].split()[0])
+        assert process_alive(window_pid)
+        # The window writes to the tray's log under its own process id.
+        while f" {window_pid} INFO trayapp.window.app: rubrica window shown" not in (
+            log_file.read_text(encoding="utf-8")
+        ):
+            assert time.monotonic() < deadline, "the window logged nothing"
+            time.sleep(0.2)
+
+        tray.terminate()
+        tray.wait(timeout=20)
+
+        assert tray.returncode == 0
+        deadline = time.monotonic() + 10
+        while process_alive(window_pid):
+            assert time.monotonic() < deadline, "the rubrica outlived the tray"
+            time.sleep(0.1)
+        assert not (home / "data" / "instance.json").exists()
+        assert "DNNLSS63C58G224U" in index_file.read_text(encoding="utf-8")
+        newest = max((home / "data" / "index-backups").iterdir())
+        assert "DNNLSS63C58G224U" in newest.read_text(encoding="utf-8")
+        assert "tray stopped" in log_file.read_text(encoding="utf-8")
+    finally:
+        if tray.poll() is None:
+            tray.kill()
+        tray.wait(timeout=30)

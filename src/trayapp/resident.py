@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from trayapp.app import LoginRefused, MissingCredentials, Studio
@@ -263,7 +265,10 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
     )
     server = RpcServer(service.handle, user_errors=user_error_types()).start()
     window = WindowProcess(
-        server.address, server.authkey, focus=lambda: service.post_event("focus")
+        server.address,
+        server.authkey,
+        focus=lambda: service.post_event("focus"),
+        log_file=studio.paths.log_file,
     )
     window_holder.append(window)
     studio.add_listener(lambda: service.post_event("changed"))
@@ -287,7 +292,8 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
         )
         ticker.start()
         try:
-            tray.run()
+            with _stop_on_session_end(tray):
+                tray.run()
         except TrayUnavailableError as error:
             log.error("no tray backend with a menu: %s", error)
             print(f"trayapp: {error}")  # noqa: T201
@@ -304,6 +310,42 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
             studio.index.fold()
         except IndexStorageError as error:
             log.warning("folding the index journal at quit failed: %s", error)
+
+
+# Signals that end the tray as "Esci" does: the session's end (SIGTERM at
+# logout, SIGHUP when the terminal closes) and Ctrl+C in a terminal.
+# NOTE: Windows ends a tray at logoff with WM_ENDSESSION, not a signal; that
+# path is not handled, so the quit-time fold is left to the next start.
+STOP_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in ("SIGTERM", "SIGHUP", "SIGINT")
+    if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def _stop_on_session_end(tray) -> Iterator[None]:
+    """Stop the tray cleanly on STOP_SIGNALS while the block runs.
+
+    The cleanup after run_tray's loop then closes the window, withdraws the
+    channel and folds the index, which a default SIGTERM would skip.
+    """
+
+    def handle(signum: int, frame: object) -> None:
+        log.info("signal %s received; stopping the tray", signal.Signals(signum).name)
+        # A second signal ends the process at once, should the stop hang.
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_DFL)
+        # The handler interrupts the main thread, which may hold the tray's
+        # lock. So the stop runs on a thread of its own, which can wait for it.
+        threading.Thread(target=tray.stop, name="signal-stop", daemon=True).start()
+
+    previous = {number: signal.signal(number, handle) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _expiry_ticker(tray, actions: TrayActions, recovery_notice: str | None) -> None:

@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
-def _window_main(address: str, authkey: bytes) -> None:
+def _window_main(
+    address: str, authkey: bytes, log_file: str | None, debug: bool
+) -> None:
+    if log_file is not None:
+        from trayapp.logs import configure_logging
+
+        # The window's records go to the tray's log file, each line with
+        # the window's process id.
+        configure_logging(Path(log_file), debug=debug)
     from trayapp.window.app import run_window
 
     run_window(address, authkey)
@@ -24,9 +33,16 @@ class WindowProcess:
     and macOS allows no fork of a process that has started a GUI.
     """
 
-    def __init__(self, address: str, authkey: bytes, focus: Any) -> None:
+    def __init__(
+        self,
+        address: str,
+        authkey: bytes,
+        focus: Any,
+        log_file: Path | None = None,
+    ) -> None:
         self._address = address
         self._authkey = authkey
+        self._log_file = log_file
         self._focus = focus
         self._lock = threading.Lock()
         self._process: multiprocessing.process.BaseProcess | None = None
@@ -50,7 +66,12 @@ class WindowProcess:
             context = multiprocessing.get_context("spawn")
             process = context.Process(
                 target=_window_main,
-                args=(self._address, self._authkey),
+                args=(
+                    self._address,
+                    self._authkey,
+                    None if self._log_file is None else str(self._log_file),
+                    logging.getLogger("trayapp").isEnabledFor(logging.DEBUG),
+                ),
                 name="trayapp-rubrica",
                 daemon=True,
             )
