@@ -314,8 +314,8 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
 
 # Signals that end the tray as "Esci" does: the session's end (SIGTERM at
 # logout, SIGHUP when the terminal closes) and Ctrl+C in a terminal.
-# NOTE: Windows ends a tray at logoff with WM_ENDSESSION, not a signal; that
-# path is not handled, so the quit-time fold is left to the next start.
+# NOTE: a Windows logoff is not handled here. The session's saves then stay
+# in the journal, which the next start reads, until a later fold.
 STOP_SIGNALS = tuple(
     getattr(signal, name)
     for name in ("SIGTERM", "SIGHUP", "SIGINT")
