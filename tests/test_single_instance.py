@@ -140,7 +140,9 @@ def test_start_after_crash_is_not_blocked(
         time.sleep(0.2)
     crashed.kill()
     crashed.communicate(timeout=30)
-    assert (home / "data" / "instance.json").exists()
+    record = json.loads((home / "data" / "instance.json").read_text(encoding="utf-8"))
+    stale_folder = Path(record["address"]).parent
+    assert stale_folder.is_dir()
 
     again = start(env)
     try:
@@ -153,6 +155,7 @@ def test_start_after_crash_is_not_blocked(
         # Still running a moment later: it took the lock, it did not hand over.
         time.sleep(1)
         assert again.poll() is None
+        assert not stale_folder.exists()
     finally:
         again.terminate()
         again.communicate(timeout=30)

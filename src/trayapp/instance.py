@@ -13,9 +13,10 @@ import json
 import logging
 import multiprocessing
 import os
+import tempfile
 from pathlib import Path
 
-from trayapp.ipc import RpcClient
+from trayapp.ipc import IPC_FOLDER_PREFIX, RpcClient
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,13 @@ def instance_file(data_dir: Path) -> Path:
 
 
 def publish(data_dir: Path, address: str, authkey: bytes) -> Path:
-    """Record the running instance's channel; readable by this user only."""
+    """Record the running instance's channel; readable by this user only.
+
+    Call it with the instance lock held. A record left by a tray that
+    crashed is replaced, and the socket folder it names is removed.
+    """
     path = instance_file(data_dir)
+    _remove_stale_channel(path, address)
     temporary = path.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
@@ -70,6 +76,35 @@ def publish(data_dir: Path, address: str, authkey: bytes) -> Path:
         )
     os.replace(temporary, path)
     return path
+
+
+def _remove_stale_channel(path: Path, address: str) -> None:
+    """Remove the socket folder of a crashed tray's record at `path`.
+
+    Only a private folder made by RpcServer (a "trayapp-ipc-" folder in
+    the temporary directory) is removed, never a Windows pipe name.
+    """
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        old_address = Path(record["address"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    folder = old_address.parent
+    if (
+        str(old_address) == address
+        or not folder.name.startswith(IPC_FOLDER_PREFIX)
+        or folder.parent != Path(tempfile.gettempdir())
+    ):
+        return
+    try:
+        old_address.unlink(missing_ok=True)
+        folder.rmdir()
+    except OSError as error:
+        log.warning("removing the stale channel folder %s failed: %s", folder, error)
+        return
+    log.info(
+        "removed the channel folder %s of a tray that ended without closing it", folder
+    )
 
 
 def withdraw(data_dir: Path) -> None:

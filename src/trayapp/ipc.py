@@ -24,6 +24,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 AUTHKEY_BYTES = 32
+# RpcServer makes its socket folder in the temporary directory under this prefix.
+IPC_FOLDER_PREFIX = "trayapp-ipc-"
 
 
 class RpcError(Exception):
@@ -58,7 +60,7 @@ class RpcServer:
             self._listener = Listener(address, family="AF_PIPE", authkey=self.authkey)
         else:
             # A private folder keeps other users away from the socket.
-            self._folder = Path(tempfile.mkdtemp(prefix="trayapp-ipc-"))
+            self._folder = Path(tempfile.mkdtemp(prefix=IPC_FOLDER_PREFIX))
             os.chmod(self._folder, 0o700)
             address = str(self._folder / "s")
             self._listener = Listener(address, family="AF_UNIX", authkey=self.authkey)
