@@ -48,10 +48,11 @@ def codici_fiscali(count: int, surname: str = "RSS", name: str = "MRA") -> list[
 
 
 @pytest.fixture
-def resident(studio, gtk_main_loop):
+def resident(request, studio, gtk_main_loop):
     """Serve the window calls of `studio`; yield (server, counting service, logins).
 
-    Copies go to the resident's GTK clipboard, as in the tray process.
+    Copies go to the resident's GTK clipboard, as in the tray process. An
+    indirect parameter sets the clipboard's clearing delay in seconds.
     """
     logins: list[str] = []
 
@@ -59,11 +60,17 @@ def resident(studio, gtk_main_loop):
         logins.append(client_id)
         return {"outcome": "success", "message": LOGIN_MESSAGE}
 
-    clipboard = Clipboard(GtkClipboard(), studio.settings.clipboard_clear_seconds)
+    clear_seconds = getattr(request, "param", studio.settings.clipboard_clear_seconds)
+    clipboard = Clipboard(GtkClipboard(), clear_seconds)
     actions = TrayActions(
         studio, notify=lambda *_: None, open_window=lambda: None, clipboard=clipboard
     )
     service = WindowService(studio, login=login, copy=actions.copy_to_clipboard)
+    clipboard.add_listener(
+        lambda cleared: service.post_event(
+            "clipboard_cleared" if cleared else "clipboard_replaced"
+        )
+    )
     counting = CountingService(service)
     server = RpcServer(counting.handle, user_errors=user_error_types()).start()
     yield server, counting, logins
@@ -207,9 +214,13 @@ def test_client_lifecycle_through_form(open_window, resident, studio):
             "row.querySelector('.col-password button:last-child').click(); return true;",
         )
     )
-    window.wait_for(
-        "return document.getElementById('status').textContent.includes('copiato')",
+    status = window.wait_for(
+        "const text = document.getElementById('status').textContent;"
+        "return text.includes('negli appunti') ? text : null;",
         what="the copy message",
+    )
+    assert status == (
+        "Password di Verdi Giuseppe copiata negli appunti: si cancella tra 30 secondi"
     )
     assert window.clipboard() == "Segreta*2025"
     assert counting.calls["copy_secret"] == 1
@@ -513,6 +524,57 @@ def test_resident_events_reach_window(open_window, resident, studio):
     click(window, "#refresh")
     window.wait_for(f"return trayapp.listLoads > {loads}", what="the refresh")
     assert window.js("return document.getElementById('changed-hint').hidden") is True
+
+
+COPY_STATUS = (
+    "return document.getElementById('status').textContent.includes('{text}')"
+    " ? document.getElementById('status').textContent : null;"
+)
+
+
+@pytest.mark.parametrize("resident", [2], indirect=True)
+def test_copy_status_follows_clipboard(open_window, resident, studio):
+    from test_clipboard import xclip_write
+
+    studio.save_client(
+        {
+            "kind": "persona_fisica",
+            "cognome": "Appunti",
+            "nome": "Anna",
+            "codice_fiscale": codici_fiscali(1, "PNT", "NNA")[0],
+            "password": "Segreta*2025",
+            "pin": "1234567890",
+        }
+    )
+    window = open_window()
+    click(window, "#view-02")
+    pin_copy = row_script(
+        "Appunti Anna",
+        "row.querySelector('.col-pin button:last-child').click(); return true;",
+    )
+
+    window.js(pin_copy)
+    copied = window.wait_for(
+        COPY_STATUS.format(text="copiato"), what="the copy message"
+    )
+    assert (
+        copied == "PIN di Appunti Anna copiato negli appunti: si cancella tra 2 secondi"
+    )
+    cleared = window.wait_for(
+        COPY_STATUS.format(text="svuotati"), 10, "the cleared message"
+    )
+    assert cleared == "Appunti svuotati: PIN di Appunti Anna non è più negli appunti"
+    assert window.clipboard() == ""
+
+    # Another program copies over the PIN before the delay runs out.
+    window.js(pin_copy)
+    window.wait_for(COPY_STATUS.format(text="copiato"), what="the second copy")
+    xclip_write("testo di un altro programma")
+    left_alone = window.wait_for(
+        COPY_STATUS.format(text="non svuotati"), 10, "the kept message"
+    )
+    assert left_alone == "Appunti non svuotati: nel frattempo vi è stato copiato altro"
+    assert window.clipboard() == "testo di un altro programma"
 
 
 def test_unsaved_form_asks_before_closing(open_window, x_display):

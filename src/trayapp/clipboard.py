@@ -62,10 +62,19 @@ class Clipboard:
         self._digest: bytes | None = None
         self._timer: Any = None
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[bool], None]] = []
 
     @property
     def clear_seconds(self) -> int:
         return self._clear_seconds
+
+    def add_listener(self, callback: Callable[[bool], None]) -> None:
+        """Call `callback(cleared)` each time the clearing timer ends.
+
+        `cleared` is False when the user had replaced the copied value, so
+        the clipboard was left alone.
+        """
+        self._listeners.append(callback)
 
     def copy(self, text: str, secret: bool) -> None:
         """Put `text` on the clipboard and schedule its clearing."""
@@ -74,7 +83,9 @@ class Clipboard:
             self._backend.write(text, secret)
             self._digest = self._hash(text)
             if self._clear_seconds > 0:
-                self._timer = self._timer_factory(self._clear_seconds, self.clear_own)
+                self._timer = self._timer_factory(
+                    self._clear_seconds, self._timer_ended
+                )
                 self._timer.daemon = True
                 self._timer.start()
 
@@ -96,6 +107,18 @@ class Clipboard:
             self._backend.clear()
             log.info("copied value cleared from the clipboard")
             return True
+
+    def _timer_ended(self) -> None:
+        try:
+            cleared = self.clear_own()
+        except ClipboardError:
+            log.exception("clearing the clipboard after the delay failed")
+            cleared = False
+        for callback in self._listeners:
+            try:
+                callback(cleared)
+            except Exception:
+                log.exception("a clipboard listener failed")
 
     def close(self) -> None:
         """Clear the last copied value as `clear_own` does, for the end of the process."""

@@ -272,6 +272,11 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
     )
     window_holder.append(window)
     studio.add_listener(lambda: service.post_event("changed"))
+    clipboard.add_listener(
+        lambda cleared: service.post_event(
+            "clipboard_cleared" if cleared else "clipboard_replaced"
+        )
+    )
     instance.publish(studio.paths.data_dir, server.address, server.authkey)
     try:
         try:

@@ -190,6 +190,11 @@ class EventLoop:
                 self._bring_forward()
             elif event == "changed":
                 self._window.evaluate_js("window.trayapp && trayapp.markListChanged()")
+            elif event in ("clipboard_cleared", "clipboard_replaced"):
+                cleared = "true" if event == "clipboard_cleared" else "false"
+                self._window.evaluate_js(
+                    f"window.trayapp && trayapp.clipboardTimerEnded({cleared})"
+                )
             elif event is not None:
                 log.warning("unknown window event %r ignored", event)
 

@@ -106,7 +106,11 @@ class WindowService:
         return function(**params)
 
     def post_event(self, event: str) -> None:
-        """Queue an event ("focus", "changed") for the window's event poll."""
+        """Queue an event for the window's event poll.
+
+        The events are "focus", "changed", "clipboard_cleared" and
+        "clipboard_replaced".
+        """
         with self._events_changed:
             self._events.append(event)
             self._events_changed.notify_all()

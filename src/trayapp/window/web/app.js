@@ -129,6 +129,8 @@ const state = {
   revealed: new Map(),
   lastOwnChange: 0,
   listLoads: 0,
+  // The copy message on the status line while its clearing delay runs.
+  copyStatus: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -380,17 +382,44 @@ function passwordStatusText(client) {
   return client.password_status_label;
 }
 
+// Status line wording for each value a copy button puts on the clipboard.
+const COPIED_TEXT = {
+  user_id: { noun: "Utente", copied: "copiato" },
+  password: { noun: "Password", copied: "copiata" },
+  pin: { noun: "PIN", copied: "copiato" },
+};
+
+async function copyToClipboard(client, kind) {
+  const { noun, copied } = COPIED_TEXT[kind];
+  try {
+    const answer = await api("copy_secret", client.id, kind);
+    const clears = answer && answer.clear_seconds > 0;
+    const clearing = clears ? `: si cancella tra ${answer.clear_seconds} secondi` : "";
+    showStatus(`${noun} di ${client.name} ${copied} negli appunti${clearing}`, "ok");
+    state.copyStatus = clears ? { noun, name: client.name, text: $("status").textContent } : null;
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// Called by the window process when the tray's clearing delay has run out.
+function clipboardTimerEnded(cleared) {
+  const copyStatus = state.copyStatus;
+  state.copyStatus = null;
+  // Only the copy message is replaced, not a later message about something else.
+  if (!copyStatus || $("status").textContent !== copyStatus.text) return;
+  if (cleared) {
+    showStatus(`Appunti svuotati: ${copyStatus.noun} di ${copyStatus.name} non è più negli appunti`);
+  } else {
+    showStatus("Appunti non svuotati: nel frattempo vi è stato copiato altro");
+  }
+}
+
 function fillUserCell(cell, client) {
   cell.title = client.user_id || "";
   if (!client.user_id) return;
   const copy = button("copia", "small", async () => {
-    try {
-      const copied = await api("copy_secret", client.id, "user_id");
-      const clearing = copied && copied.clear_seconds > 0 ? `: si cancella tra ${copied.clear_seconds} secondi` : "";
-      showStatus(`Utente di ${client.name} copiato negli appunti${clearing}`, "ok");
-    } catch (error) {
-      showError(error);
-    }
+    await copyToClipboard(client, "user_id");
   });
   copy.setAttribute("aria-label", `copia utente di ${client.name}`);
   cell.append(element("span", "code", client.user_id), copy);
@@ -421,13 +450,7 @@ function fillSecretCell(cell, kind, client) {
   });
   show.setAttribute("aria-label", `mostra ${label} di ${client.name}`);
   const copy = button("copia", "small", async () => {
-    try {
-      const copied = await api("copy_secret", client.id, kind);
-      const clearing = copied && copied.clear_seconds > 0 ? `: si cancella tra ${copied.clear_seconds} secondi` : "";
-      showStatus(`${label} di ${client.name} copiato negli appunti${clearing}`, "ok");
-    } catch (error) {
-      showError(error);
-    }
+    await copyToClipboard(client, kind);
   });
   copy.setAttribute("aria-label", `copia ${label} di ${client.name}`);
   cell.append(value, show, copy);
@@ -862,6 +885,7 @@ function wireToolbar() {
 
 window.trayapp = {
   markListChanged,
+  clipboardTimerEnded,
   loadAudit,
   call: api,
   get listLoads() {
