@@ -577,6 +577,15 @@ def test_copy_status_follows_clipboard(open_window, resident, studio):
     assert window.clipboard() == "testo di un altro programma"
 
 
+def test_page_uses_italian_locale(open_window):
+    window = open_window()
+    assert window.js("return navigator.language") == "it-IT"
+    assert (
+        window.js("return new Date(2026, 11, 4).toLocaleDateString()") == "04/12/2026"
+    )
+    assert window.js("return (1234.5).toLocaleString()") == "1.234,5"
+
+
 def test_unsaved_form_asks_before_closing(open_window, x_display):
     window = open_window()
     click(window, "#new-client")

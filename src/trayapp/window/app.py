@@ -23,6 +23,7 @@ from trayapp.window.import_api import ImportApi
 log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "trayapp – Rubrica clienti"
+PAGE_LOCALE = "it-IT"
 WINDOW_SIZE = (1100, 720)
 WINDOW_MIN_SIZE = (800, 520)
 EVENT_WAIT_SECONDS = 20
@@ -154,6 +155,13 @@ def configure_qtwebengine(environ: dict[str, str] | os._Environ[str]) -> None:
         # Chromium refuses to run its sandbox as root.
         environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
     environ.setdefault("QT_API", "pyqt6")
+    # The page speaks Italian whatever the desktop's language, so its date
+    # fields and number formats follow Italian conventions too.
+    flags = environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
+    if not any(flag.startswith("--lang=") for flag in flags):
+        environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(
+            [*flags, f"--lang={PAGE_LOCALE}"]
+        )
 
 
 class EventLoop:
