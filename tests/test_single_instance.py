@@ -212,8 +212,13 @@ def process_alive(pid: int) -> bool:
 
 
 @pytest.mark.desktop
-def test_sigterm_closes_tray_and_window(tmp_path, short_tmp, keyring_daemon, tray_host):
-    """A logout's SIGTERM ends the tray as "Esci" does: window closed, index folded."""
+@pytest.mark.parametrize("ending", ["terminate", "kill"])
+def test_tray_end_closes_window(tmp_path, short_tmp, keyring_daemon, tray_host, ending):
+    """A logout's SIGTERM ends the tray as "Esci" does: window closed, index folded.
+
+    After a SIGKILL, which no program can handle, the window still closes
+    when it loses its channel, and the save stays in the journal.
+    """
     home = tmp_path / "home"
     env, _ = trayapp_env(
         tmp_path,
@@ -254,14 +259,20 @@ def test_sigterm_closes_tray_and_window(tmp_path, short_tmp, keyring_daemon, tra
             assert time.monotonic() < deadline, "the window logged nothing"
             time.sleep(0.2)
 
-        tray.terminate()
+        getattr(tray, ending)()
         tray.wait(timeout=20)
 
-        assert tray.returncode == 0
         deadline = time.monotonic() + 10
         while process_alive(window_pid):
             assert time.monotonic() < deadline, "the rubrica outlived the tray"
             time.sleep(0.1)
+        if ending == "kill":
+            assert tray.returncode == -9
+            lost = f" {window_pid} ERROR trayapp.window.app: lost the resident process"
+            assert lost in log_file.read_text(encoding="utf-8")
+            assert "DNNLSS63C58G224U" not in index_file.read_text(encoding="utf-8")
+            return
+        assert tray.returncode == 0
         assert not (home / "data" / "instance.json").exists()
         assert "DNNLSS63C58G224U" in index_file.read_text(encoding="utf-8")
         newest = max((home / "data" / "index-backups").iterdir())
