@@ -24,9 +24,10 @@ def bare_display():
 def test_missing_tray_host_is_reported(
     tmp_path, short_tmp, keyring_daemon, bare_display
 ):
+    home = tmp_path / "home"
     env, _ = trayapp_env(
         tmp_path,
-        home=tmp_path / "home",
+        home=home,
         temporary=short_tmp,
         keyring=keyring_daemon,
         display=bare_display,
@@ -38,8 +39,16 @@ def test_missing_tray_host_is_reported(
         stderr=subprocess.PIPE,
         text=True,
     )
+    log_file = home / "logs" / "trayapp.log"
     try:
-        time.sleep(9)
+        # The tray checks for a host a few seconds after start, then logs.
+        deadline = time.monotonic() + 60
+        while "no tray host embedded the icon" not in (
+            log_file.read_text(encoding="utf-8") if log_file.exists() else ""
+        ):
+            assert tray.poll() is None, tray.communicate()
+            assert time.monotonic() < deadline, "the tray never checked for a host"
+            time.sleep(0.2)
         assert tray.poll() is None
     finally:
         tray.terminate()

@@ -358,8 +358,8 @@ def _expiry_ticker(tray, actions: TrayActions, recovery_notice: str | None) -> N
     # Give the icon time to appear before the first notification.
     time.sleep(5)
     if tray.is_embedded() is False:
-        log.warning("no tray host embedded the icon")
         print(NO_TRAY_HOST_MESSAGE, file=sys.stderr)  # noqa: T201 - the user's terminal
+        log.warning("no tray host embedded the icon")
     if recovery_notice:
         tray.notify(RECOVERY_TITLE, recovery_notice)
     while True:
