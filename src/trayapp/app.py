@@ -49,6 +49,7 @@ from trayapp.secretstore.base import (
     SecretStoreError,
     UnavailableSecretStore,
 )
+from trayapp.secretstore.pending import PENDING_FILE, PendingSecretWrites
 from trayapp.storage.base import ClientIndex
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ class Studio:
         self._engine: LoginEngine | EmbeddedLoginEngine | None = None
         self._engine_lock = threading.Lock()
         self.settings = load_settings(paths.config_dir)
+        self.pending_secrets = PendingSecretWrites(paths.data_dir / PENDING_FILE)
 
     # -- change notification -------------------------------------------------
 
@@ -504,6 +506,7 @@ class Studio:
             choices=choices,
             mappings=MappingStore(self.paths.config_dir),
             progress=progress,
+            pending=self.pending_secrets,
         )
         if not dry_run and (report.imported or report.updated):
             self._audit(
@@ -513,6 +516,13 @@ class Studio:
             )
             self._changed()
         return report
+
+    def remove_interrupted_secrets(self) -> int:
+        """Remove the secrets an interrupted import or restore left; return the count.
+
+        Only the writer holding the instance lock may call it.
+        """
+        return self.pending_secrets.sweep(self.index, self.secrets)
 
     def today(self) -> date:
         return self._today()

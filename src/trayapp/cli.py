@@ -215,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     if studio.index.recovery_notice:
         _fail(studio.index.recovery_notice)
+    if lock is not None and command in WRITE_COMMANDS:
+        studio.remove_interrupted_secrets()
     if channel is not None:
         from trayapp.remote import RemoteStudio
 

@@ -254,6 +254,8 @@ def run_tray(studio: Studio, *, open_window: bool = False) -> int:
     def show_window() -> None:
         window_holder[0].open()
 
+    # The tray is the only writer from here on.
+    studio.remove_interrupted_secrets()
     clipboard = open_clipboard(studio.settings.clipboard_clear_seconds)
     actions = TrayActions(studio, notify, show_window, clipboard)
     service = WindowService(

@@ -57,6 +57,7 @@ def restore_backup(
             studio.secrets,
             overwrite=overwrite,
             source=str(path),
+            pending=studio.pending_secrets,
         )
     except ExchangeError:
         log.warning("restore of %s rejected", path)
@@ -126,6 +127,7 @@ def import_keepass(
         studio.secrets,
         dry_run=dry_run,
         today=studio.today(),
+        pending=studio.pending_secrets,
     )
     report.rejected[:0] = read.rejected
     report.rejected.sort(key=lambda rejection: rejection.row)

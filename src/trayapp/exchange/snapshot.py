@@ -13,6 +13,7 @@ its local id. Links (`linked_to`) follow the ids as they end up here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from trayapp.domain.credentials import SecretKind
 from trayapp.exchange.files import ExchangeError
 from trayapp.importing.service import undo_secret_writes
 from trayapp.secretstore.base import SecretStore, SecretStoreError
+from trayapp.secretstore.pending import PendingSecretWrites
 from trayapp.storage.base import ClientIndex
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ def restore_snapshot(
     *,
     overwrite: bool,
     source: str,
+    pending: PendingSecretWrites | None = None,
 ) -> RestoreReport:
     """Write a snapshot's clients and secrets here; return how many were added,
     replaced and skipped.
@@ -81,7 +84,9 @@ def restore_snapshot(
     report = RestoreReport()
     targets = _plan(clients, stored, index.all(), overwrite, report)
     if targets:
-        _write(targets, index, secrets)
+        new_ids = [t.client.id for t in targets if not t.replaces and t.secrets]
+        with contextlib.nullcontext() if pending is None else pending.recorded(new_ids):
+            _write(targets, index, secrets)
     log.info(
         "restore of %s: %d added, %d replaced, %d skipped",
         source,

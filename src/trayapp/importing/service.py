@@ -10,6 +10,7 @@ responding, the error message gives how many could not be put back.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from trayapp.importing.mapping import (
 from trayapp.importing.readers import ImportFileError, Sheet, read_sheet
 from trayapp.importing.rows import Candidate, Rejection, parse_row
 from trayapp.secretstore.base import SecretStore, SecretStoreError
+from trayapp.secretstore.pending import PendingSecretWrites
 from trayapp.storage.base import ClientIndex
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,7 @@ def import_file(
     choices: Mapping[str, str] | None = None,
     mappings: MappingStore | None = None,
     progress: ProgressCallback | None = None,
+    pending: PendingSecretWrites | None = None,
 ) -> ImportReport:
     """Read, check and store a client list; return what happened to each row.
 
@@ -155,6 +158,7 @@ def import_file(
         choices=choices,
         mappings=mappings,
         progress=progress,
+        pending=pending,
     )
 
 
@@ -169,8 +173,13 @@ def import_sheet(
     choices: Mapping[str, str] | None = None,
     mappings: MappingStore | None = None,
     progress: ProgressCallback | None = None,
+    pending: PendingSecretWrites | None = None,
 ) -> ImportReport:
-    """Check and store the rows of a sheet read from `source` (a file name)."""
+    """Check and store the rows of a sheet read from `source` (a file name).
+
+    `pending`, when given, records the new clients' ids while their secrets
+    are in the keyring ahead of the index.
+    """
     effective = _effective_choices(source, sheet, choices, mappings)
     try:
         columns = resolve_columns(sheet.header, effective)
@@ -230,7 +239,7 @@ def import_sheet(
     report.updated = len(changed) - report.imported
     report.unchanged = len(kept) - len(changed)
     if not dry_run and changed:
-        _write(changed, index, secrets, progress)
+        _write(changed, index, secrets, progress, pending)
     if not dry_run and mappings is not None:
         mappings.save(sheet.header, effective)
     log.info(
@@ -466,7 +475,19 @@ def _write(
     plans: list[_Plan],
     index: ClientIndex,
     secrets: SecretStore,
-    progress: ProgressCallback | None = None,
+    progress: ProgressCallback | None,
+    pending: PendingSecretWrites | None,
+) -> None:
+    new_ids = [plan.client.id for plan in plans if plan.is_new and plan.secret_writes]
+    with contextlib.nullcontext() if pending is None else pending.recorded(new_ids):
+        _write_secrets_then_index(plans, index, secrets, progress)
+
+
+def _write_secrets_then_index(
+    plans: list[_Plan],
+    index: ClientIndex,
+    secrets: SecretStore,
+    progress: ProgressCallback | None,
 ) -> None:
     undo: list[tuple[str, SecretKind, str | None]] = []
     try:
