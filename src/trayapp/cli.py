@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp import __version__
+from trayapp.cli_texts import ItalianArgumentParser, italian_argparse_messages
 from trayapp.domain.client import KIND_LABELS, Client
 from trayapp.domain.validation import FieldError
 from trayapp.exchange import commands as exchange_commands
@@ -26,8 +27,19 @@ EXIT_USAGE = 2
 TARGET_CHOICES = ("cassetto", "fatture", "area-riservata")
 
 
+def _integer(text: str) -> int:
+    """Convert an option value to int, with an Italian message for other text.
+
+    With type=int, argparse would report an "invalid int value".
+    """
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"non è un numero intero: {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ItalianArgumentParser(
         prog="trayapp",
         description="Clienti dello studio, accesso al cassetto fiscale ed email dalla tray.",
     )
@@ -96,7 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     renewal.add_argument("client", metavar="CLIENTE")
     renewal.add_argument(
-        "--length", type=int, default=12, help="lunghezza, da 8 a 15 caratteri (12)"
+        "--length",
+        type=_integer,
+        default=12,
+        metavar="N",
+        help="lunghezza, da 8 a 15 caratteri (12)",
     )
     restore = commands.add_parser(
         "restore-password", help="rimette la password sostituita dall'ultimo rinnovo"
@@ -121,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="legge password e PIN da due righe dello standard input (riga vuota: invariato)",
     )
     credentials.add_argument(
-        "--user-id", default=None, help="utente Fisconline/Entratel"
+        "--user-id", default=None, metavar="UTENTE", help="utente Fisconline/Entratel"
     )
 
     exchange_commands.add_parsers(commands)
@@ -148,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     if os.name == "posix":
         # Index, logs, audit and backups name clients: keep every file private.
         os.umask(0o077)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    with italian_argparse_messages():
+        args = parser.parse_args(argv)
     command = args.command or "tray"
     if args.home:
         os.environ["TRAYAPP_HOME"] = str(Path(args.home).expanduser().resolve())
