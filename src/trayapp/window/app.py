@@ -157,6 +157,8 @@ def configure_qtwebengine(environ: dict[str, str] | os._Environ[str]) -> None:
     environ.setdefault("QT_API", "pyqt6")
     # The page speaks Italian whatever the desktop's language, so its date
     # fields and number formats follow Italian conventions too.
+    # NOTE: Qt only. WebView2 (Windows) and WKWebView (macOS) take the
+    # system's language, and no flag of theirs is set here.
     flags = environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
     if not any(flag.startswith("--lang=") for flag in flags):
         environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(
