@@ -2,10 +2,10 @@
 
 The real window runs in a child process and talks to the real WindowService,
 served with the tray's own ResidentCommands on the test's gnome-keyring and
-a TinyDB index in TRAYAPP_HOME. The native file dialog cannot be clicked on
-Xvfb: the window driver replaces pywebview's create_file_dialog with one
-that returns the path the test queued, and that path then takes the same
-route as a chosen one, through check_exchange_file to the tray.
+a TinyDB index in TRAYAPP_HOME. Here the window driver replaces pywebview's
+create_file_dialog with one that returns the path the test queued, and that
+path then takes the same route as a chosen one, through check_exchange_file
+to the tray. tests/test_window_file_dialog.py uses Qt's real dialog.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,43 @@ def not_logged_in(client_id: str) -> dict[str, str]:
     raise AssertionError("these tests never log in")
 
 
+@contextmanager
+def serve_exchange_window(
+    studio, folder: Path, real_file_dialogs: bool = False
+) -> Iterator[tuple[WindowDriver, list[Path]]]:
+    """Open the window on a resident serving the tray's calls; yield (window, folders).
+
+    `folders` are the window process's TMPDIR, XDG folders and log file
+    under `folder`, which the tests scan for secrets.
+    """
+    service = WindowService(
+        studio,
+        login=not_logged_in,
+        extra=ResidentCommands(studio, not_logged_in),
+    )
+    server = RpcServer(service.handle, user_errors=user_error_types()).start()
+    window_root = folder / "window"
+    env = {}
+    for name in ("TMPDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        subfolder = window_root / name.lower()
+        subfolder.mkdir(parents=True)
+        env[name] = str(subfolder)
+    log_file = window_root / "window.log"
+    window = WindowDriver(
+        server.address,
+        server.authkey,
+        env,
+        log_file=log_file,
+        real_file_dialogs=real_file_dialogs,
+    )
+    try:
+        window.wait_for("return window.trayapp && trayapp.listLoads > 0", 30)
+        yield window, [window_root]
+    finally:
+        window.close()
+        server.close()
+
+
 @pytest.fixture
 def exchange_window(
     filled_studio,  # noqa: F811 - the fixture imported above
@@ -53,31 +92,9 @@ def exchange_window(
     keyring_daemon,
     tmp_path,
 ):
-    """Open the window on a resident serving the tray's calls; yield (window, folders).
-
-    `folders` are the window process's TMPDIR, XDG folders and log file,
-    which the tests scan for secrets.
-    """
-    service = WindowService(
-        filled_studio,
-        login=not_logged_in,
-        extra=ResidentCommands(filled_studio, not_logged_in),
-    )
-    server = RpcServer(service.handle, user_errors=user_error_types()).start()
-    window_root = tmp_path / "window"
-    env = {}
-    for name in ("TMPDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
-        folder = window_root / name.lower()
-        folder.mkdir(parents=True)
-        env[name] = str(folder)
-    log_file = window_root / "window.log"
-    window = WindowDriver(server.address, server.authkey, env, log_file=log_file)
-    try:
-        window.wait_for("return window.trayapp && trayapp.listLoads > 0", 30)
-        yield window, [window_root]
-    finally:
-        window.close()
-        server.close()
+    """Yield the window, with stubbed file dialogs, and its folders."""
+    with serve_exchange_window(filled_studio, tmp_path) as opened:
+        yield opened
 
 
 def type_secrets(window: WindowDriver, passphrase: str, confirmation: str = "") -> None:

@@ -1,7 +1,7 @@
 """The rubrica's "Importa…" dialog, driven in the real window on Xvfb.
 
-The native open-file dialog cannot be driven from here, so the test types
-the path into the dialog's path field, which the file dialog fills too.
+The test types the path into the dialog's path field, which the file dialog
+fills too; tests/test_window_file_dialog.py chooses it in Qt's real dialog.
 """
 
 from __future__ import annotations

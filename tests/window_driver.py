@@ -13,10 +13,13 @@ the driver replies with one stdout line starting with ANSWER_PREFIX:
     {"file_dialogs": true}    return the file dialogs opened so far
     {"close": true}           close the window as the user would
 
-A native file dialog cannot be clicked on Xvfb, so pywebview's
-Window.create_file_dialog is replaced in this process. The replacement
-records how it was called and returns the queued path, which then goes on
-to the resident like a path the user chose.
+By default pywebview's Window.create_file_dialog is replaced in this
+process, so a test need not drive Qt's file dialog: the replacement records
+how it was called and returns the queued path, which then goes on to the
+resident like a path the user chose. With TRAYAPP_TEST_REAL_FILE_DIALOGS=1
+in the environment the driver leaves create_file_dialog alone: the window
+opens Qt's own dialog, the test uses it on the screen, and the two file
+dialog commands fail.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 from trayapp.window.app import configure_qtwebengine, make_gui_bridge, run_window
 
 ANSWER_PREFIX = "@@driver "
+REAL_FILE_DIALOGS = "TRAYAPP_TEST_REAL_FILE_DIALOGS"
 READY = {"ready": True}
 
 
@@ -111,7 +115,7 @@ class FileDialogs:
             self.answers.append(path)
 
 
-def serve_commands(window: Any, gui: GuiThread, dialogs: FileDialogs) -> None:
+def serve_commands(window: Any, gui: GuiThread, dialogs: FileDialogs | None) -> None:
     answer(READY)
     for line in sys.stdin:
         command = json.loads(line)
@@ -129,11 +133,14 @@ def serve_commands(window: Any, gui: GuiThread, dialogs: FileDialogs) -> None:
                 )
                 gui.call(zoom)
                 answer({"result": True})
-            elif "file_dialog" in command:
-                dialogs.queue(command["file_dialog"])
-                answer({"result": True})
-            elif "file_dialogs" in command:
-                answer({"result": dialogs.opened})
+            elif "file_dialog" in command or "file_dialogs" in command:
+                if dialogs is None:
+                    answer({"error": "this window shows Qt's real file dialogs"})
+                elif "file_dialog" in command:
+                    dialogs.queue(command["file_dialog"])
+                    answer({"result": True})
+                else:
+                    answer({"result": dialogs.opened})
             elif "close" in command:
                 answer({"result": True})
                 window.destroy()
@@ -147,8 +154,10 @@ def main() -> None:
     authkey = bytes.fromhex(os.environ["TRAYAPP_TEST_RPC_AUTHKEY"])
     configure_qtwebengine(os.environ)
     gui = GuiThread()
-    dialogs = FileDialogs()
-    dialogs.install()
+    dialogs = None
+    if os.environ.get(REAL_FILE_DIALOGS) != "1":
+        dialogs = FileDialogs()
+        dialogs.install()
 
     def on_started(window: Any) -> None:
         window.events.loaded.wait(30)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp.window.service import WindowService
+from window_driver import REAL_FILE_DIALOGS
 
 DRIVER = Path(__file__).with_name("window_driver.py")
 ANSWER_PREFIX = "@@driver "
@@ -48,7 +49,9 @@ class WindowDriver:
         authkey: bytes,
         extra_env: dict[str, str] | None = None,
         log_file: Path | None = None,
+        real_file_dialogs: bool = False,
     ) -> None:
+        """Start the window, which shows Qt's own file dialogs if `real_file_dialogs`."""
         env = dict(
             os.environ,
             QT_QPA_PLATFORM="xcb",
@@ -56,6 +59,9 @@ class WindowDriver:
             TRAYAPP_TEST_RPC_AUTHKEY=authkey.hex(),
             **(extra_env or {}),
         )
+        env.pop(REAL_FILE_DIALOGS, None)
+        if real_file_dialogs:
+            env[REAL_FILE_DIALOGS] = "1"
         # The window process logs to stderr; a test may keep that log to scan it.
         self._log = log_file.open("ab") if log_file is not None else None
         self.process = subprocess.Popen(

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 # pywebview's file filters accept only letters, digits and spaces in the
 # description, and "*.ext" patterns.
+# NOTE: pywebview 6.2.1's Qt backend passes no filter to its save dialog, so
+# Qt's dialog offers only "all files" and these types are not shown there.
 EXPORT_FILE_TYPES = ("CSV (*.csv)", "Excel (*.xlsx)", "KeePass (*.kdbx)")
 BACKUP_SUFFIX = ".trayapp-backup"
 
