@@ -69,6 +69,9 @@ def serve_exchange_window(
         subfolder = window_root / name.lower()
         subfolder.mkdir(parents=True)
         env[name] = str(subfolder)
+    # A home of its own, with the Documents folder the file dialogs start in.
+    (window_root / "home" / "Documents").mkdir(parents=True)
+    env["HOME"] = str(window_root / "home")
     log_file = window_root / "window.log"
     window = WindowDriver(
         server.address,
@@ -164,6 +167,7 @@ def test_backup_then_restore_from_window(
     (dialog,) = window.file_dialogs()
     assert dialog["type"] == "SAVE"
     assert dialog["save_filename"].endswith(".trayapp-backup")
+    assert dialog["directory"] == str(window_folders[0] / "home" / "Documents")
 
     type_secrets(window, "corta", "corta")
     click(window, "#exchange-run")

@@ -36,10 +36,9 @@ from window_harness import WindowDriver
 
 pytestmark = pytest.mark.desktop
 
-# The dialogs' titles are pywebview's English defaults, because the window's
-# LOCALIZATION does not set "global.saveFile" or "linux.openFile".
-SAVE_TITLE = "Save file"
-OPEN_TITLE = "Open file"
+# The dialogs' titles, as the window's LOCALIZATION sets them.
+SAVE_TITLE = "Salva file"
+OPEN_TITLE = "Apri file"
 DIALOG_TIMEOUT = 60
 KEY_TIMEOUT = 30
 

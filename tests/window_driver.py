@@ -101,6 +101,7 @@ class FileDialogs:
                 dialogs.opened.append(
                     {
                         "type": webview.FileDialog(dialog_type).name,
+                        "directory": directory,
                         "save_filename": save_filename,
                         "file_types": list(file_types),
                     }

@@ -39,6 +39,12 @@ LOCALIZATION = {
     "global.ok": "OK",
     "global.quit": "Chiudi",
     "global.cancel": "Annulla",
+    "global.saveFile": "Salva file",
+    "linux.openFile": "Apri file",
+    "linux.openFiles": "Apri file",
+    "linux.openFolder": "Apri cartella",
+    "windows.fileFilter.allFiles": "Tutti i file",
+    "windows.fileFilter.otherFiles": "Altri tipi di file",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,14 @@ log = logging.getLogger(__name__)
 # Qt's dialog offers only "all files" and these types are not shown there.
 EXPORT_FILE_TYPES = ("CSV (*.csv)", "Excel (*.xlsx)", "KeePass (*.kdbx)")
 BACKUP_SUFFIX = ".trayapp-backup"
+
+
+def starting_folder() -> str:
+    """Return the folder file dialogs open in: the user's Documents, else home."""
+    import platformdirs
+
+    documents = Path(platformdirs.user_documents_dir())
+    return str(documents if documents.is_dir() else Path.home())
 
 
 class FileChooser:
@@ -40,15 +49,19 @@ class FileChooser:
             raise RuntimeError("the file dialog has no window yet")
         today = date.today().isoformat()
         if action == "restore":
-            chosen = self._window.create_file_dialog(webview.FileDialog.OPEN)
+            chosen = self._window.create_file_dialog(
+                webview.FileDialog.OPEN, directory=starting_folder()
+            )
         elif action == "backup":
             chosen = self._window.create_file_dialog(
                 webview.FileDialog.SAVE,
+                directory=starting_folder(),
                 save_filename=f"studio-{today}{BACKUP_SUFFIX}",
             )
         elif action == "export":
             chosen = self._window.create_file_dialog(
                 webview.FileDialog.SAVE,
+                directory=starting_folder(),
                 save_filename=f"clienti-{today}.csv",
                 file_types=EXPORT_FILE_TYPES,
             )

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from trayapp.window.exchange_api import starting_folder
+
 log = logging.getLogger(__name__)
 
 FILE_TYPES = (
@@ -30,7 +32,7 @@ class ImportApi:
 
         window = webview.active_window() or webview.windows[0]
         chosen = window.create_file_dialog(
-            webview.FileDialog.OPEN, file_types=FILE_TYPES
+            webview.FileDialog.OPEN, directory=starting_folder(), file_types=FILE_TYPES
         )
         if not chosen:
             return {"result": None}
