@@ -613,30 +613,11 @@ class Studio:
             )
 
     def _record_login(self, client_id: str, outcome: str) -> None:
+        from trayapp.login.outcome import login_record
+
         client = self.get(client_id)
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        changes: dict[str, Any] = {
-            "last_login_at": now,
-            "last_login_outcome": outcome,
-            "last_used_at": now,
-        }
-        if outcome == "success":
-            changes.update(
-                login_failures=0,
-                account_locked=False,
-                password_expired=False,
-                last_success_on=self._today(),
-            )
-        elif outcome == "invalid_credentials":
-            changes["login_failures"] = client.login_failures + 1
-        elif outcome == "password_expired":
-            changes["password_expired"] = True
-        elif outcome == "account_locked":
-            changes["account_locked"] = True
-        else:
-            log.info(
-                "login outcome %s leaves the client's counters as they are", outcome
-            )
+        changes = login_record(client, outcome, now, self._today())
         self.index.put(client.replace(**changes))
         self._changed()
 
@@ -650,36 +631,11 @@ class Studio:
         return client
 
     def _login_engine(self, profile: LoginProfile) -> LoginEngine | EmbeddedLoginEngine:
-        from trayapp.login.browser import (
-            BROWSER_VARIABLE,
-            BrowserNotFound,
-            find_browser,
-        )
-        from trayapp.login.embedded import EMBEDDED_BROWSER, EmbeddedLoginEngine
-        from trayapp.login.engine import LoginEngine
+        from trayapp.login.choice import open_login_engine
 
         with self._engine_lock:
-            if self._engine is not None:
-                return self._engine
-            if self._environ.get(BROWSER_VARIABLE) == EMBEDDED_BROWSER:
-                log.info("Logins use the embedded window, as %s asks", BROWSER_VARIABLE)
-                self._engine = EmbeddedLoginEngine(profile)
-                return self._engine
-            try:
-                browser = find_browser(environ=self._environ)
-            except BrowserNotFound as exc:
-                if self._environ.get(BROWSER_VARIABLE):
-                    # A browser the user named but that cannot run is a setting
-                    # to fix, so report it instead of falling back.
-                    raise
-                log.warning(
-                    "No usable Chromium-family browser (%s): logins use the embedded "
-                    "window",
-                    exc,
-                )
-                self._engine = EmbeddedLoginEngine(profile)
-                return self._engine
-            self._engine = LoginEngine(profile, browser, environ=self._environ)
+            if self._engine is None:
+                self._engine = open_login_engine(profile, self._environ)
             return self._engine
 
     def wait_for_browser(self) -> None:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import Any
+
+from trayapp.domain.client import Client
+
+log = logging.getLogger(__name__)
 
 
 class LoginOutcome(StrEnum):
@@ -94,3 +101,33 @@ class LoginResult:
     def ok(self) -> bool:
         """True when the portal accepted the credentials."""
         return self.outcome is LoginOutcome.SUCCESS
+
+
+def login_record(client: Client, outcome: str, now: str, today: date) -> dict[str, Any]:
+    """Return the client fields a login with `outcome` changes, at `now` (ISO time).
+
+    A success clears the failure count and the portal's marks, a refusal
+    for wrong credentials adds one failure, and the other outcomes leave
+    the counters as they are.
+    """
+    changes: dict[str, Any] = {
+        "last_login_at": now,
+        "last_login_outcome": outcome,
+        "last_used_at": now,
+    }
+    if outcome == LoginOutcome.SUCCESS:
+        changes.update(
+            login_failures=0,
+            account_locked=False,
+            password_expired=False,
+            last_success_on=today,
+        )
+    elif outcome == LoginOutcome.INVALID_CREDENTIALS:
+        changes["login_failures"] = client.login_failures + 1
+    elif outcome == LoginOutcome.PASSWORD_EXPIRED:
+        changes["password_expired"] = True
+    elif outcome == LoginOutcome.ACCOUNT_LOCKED:
+        changes["account_locked"] = True
+    else:
+        log.info("login outcome %s leaves the client's counters as they are", outcome)
+    return changes
