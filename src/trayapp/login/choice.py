@@ -1,4 +1,4 @@
-"""Which login engine a studio uses: a Chromium-family browser or the embedded window."""
+"""The choice of login engine: a Chromium-family browser or the embedded window."""
 
 from __future__ import annotations
 
