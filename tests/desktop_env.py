@@ -4,15 +4,22 @@ Builds the variables a resident trayapp process needs on Xvfb: the keyring
 daemon's session bus, a private TMPDIR (scanned for secrets afterwards),
 the test portal's origin, Debian's Chromium, and a mailto: handler
 registered in temporary XDG folders that records each URI it is given.
+Also starts, waits for and stops `python -m trayapp` processes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Chromium may resolve only 127.0.0.1, so nothing in a test run can leave
 # the machine even if a URL in the profile were wrong.
@@ -87,6 +94,152 @@ def trayapp_env(
     if browser:
         env["TRAYAPP_BROWSER"] = str(browser)
     return env, record
+
+
+def trayapp_home_env(
+    root: Path,
+    temporary: Path,
+    keyring: dict[str, str],
+    display: str,
+    *,
+    portal_origin: str | None = None,
+    browser: Path | None = None,
+) -> tuple[Path, dict[str, str]]:
+    """Return the folder root/home and the environment of a trayapp using it on `display`.
+
+    The other arguments are those of trayapp_env.
+    """
+    home = root / "home"
+    env, _ = trayapp_env(
+        root,
+        home=home,
+        temporary=temporary,
+        keyring=keyring,
+        display=display,
+        portal_origin=portal_origin,
+        browser=browser,
+    )
+    return home, env
+
+
+def channel_file(home: Path) -> Path:
+    """Return the file where the running tray publishes its channel's address and key."""
+    return home / "data" / "instance.json"
+
+
+def log_file(home: Path) -> Path:
+    return home / "logs" / "trayapp.log"
+
+
+def read_log(home: Path) -> str:
+    """Return trayapp's log, or "" before the first process has written to it."""
+    path = log_file(home)
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def start_trayapp(
+    env: dict[str, str], *args: str, capture_output: bool = True
+) -> subprocess.Popen:
+    """Start `python -m trayapp ARGS` in `env`, with an empty standard input.
+
+    With capture_output, stdout and stderr are text pipes, otherwise
+    /dev/null. A rubrica window that the tray starts inherits the pipes and
+    keeps them open until it exits, so reading them to the end also waits
+    for the window.
+    """
+    output = subprocess.PIPE if capture_output else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "trayapp", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
+        text=True,
+    )
+
+
+def stop_trayapp(
+    process: subprocess.Popen, timeout: float = 30
+) -> tuple[str | None, str | None]:
+    """Send SIGTERM to `process` if it is still running, and return its output.
+
+    Waits up to `timeout` seconds for the process to exit and its pipes to
+    close. The output is (stdout, stderr), or (None, None) when it was not
+    captured.
+    """
+    if process.poll() is None:
+        process.terminate()
+    return process.communicate(timeout=timeout)
+
+
+@contextlib.contextmanager
+def running_trayapp(
+    env: dict[str, str], *args: str, capture_output: bool = True
+) -> Iterator[subprocess.Popen]:
+    """Start `python -m trayapp ARGS` as start_trayapp does, and stop it on exit."""
+    process = start_trayapp(env, *args, capture_output=capture_output)
+    try:
+        yield process
+    finally:
+        stop_trayapp(process)
+
+
+def wait_for(
+    predicate: Callable[[], T],
+    timeout: float,
+    what: str,
+    process: subprocess.Popen | None = None,
+) -> T:
+    """Call `predicate` every 0.1 s until it returns a true value, and return that.
+
+    Raises AssertionError after `timeout` seconds, or as soon as `process`
+    (when given) exits, with the process's output when it was captured.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if process is not None and process.poll() is not None:
+            stdout, stderr = process.communicate()
+            raise AssertionError(
+                f"trayapp exited with code {process.returncode} while waiting for "
+                f"{what}\nstdout: {stdout}\nstderr: {stderr}"
+            )
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def wait_for_channel(home: Path, process: subprocess.Popen, timeout: float) -> None:
+    """Wait until the tray `process` publishes its channel in `home`."""
+    wait_for(channel_file(home).exists, timeout, "the tray's channel", process)
+
+
+def wait_for_log(
+    home: Path,
+    text: str,
+    process: subprocess.Popen,
+    timeout: float,
+    what: str,
+    *,
+    count: int = 1,
+) -> str:
+    """Wait until the log in `home` contains `text` `count` times, and return the log.
+
+    `what` names the event that the line records, for the failure message.
+    """
+
+    def log_with_text() -> str:
+        log = read_log(home)
+        return log if log.count(text) >= count else ""
+
+    return wait_for(
+        log_with_text,
+        timeout,
+        f"{what} ({text!r} in {log_file(home)})",
+        process,
+    )
 
 
 def run_trayapp(

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 import xtray
-from desktop_env import find_secrets, trayapp_env
+from desktop_env import (
+    find_secrets,
+    run_trayapp,
+    start_trayapp,
+    trayapp_env,
+    trayapp_home_env,
+    wait_for,
+)
 from trayapp.app import Studio, recent_client_ids
 from trayapp.domain.client import Client
 from trayapp.paths import resolve_paths
@@ -41,29 +46,6 @@ def sample_secrets() -> tuple[dict[str, dict[str, str]], set[str]]:
     secrets = {r["Password"] for r in rows if r["Password"]}
     secrets |= {r["PIN"].replace(" ", "") for r in rows if r["PIN"]}
     return by_name, secrets
-
-
-def run_cli(
-    env: dict[str, str], *args: str, timeout: float = 180
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "trayapp", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def menu_model(home: Path) -> list:
@@ -103,7 +85,7 @@ def test_tray_login_and_email_on_imported_list(
     user_id = client_row["Utente Fisconline"]
     portal.accounts[user_id] = (client_row["Password"], client_row["PIN"])
 
-    imported = run_cli(env, "import", str(SAMPLES / "clienti.xlsx"), "--json")
+    imported = run_trayapp(env, "import", str(SAMPLES / "clienti.xlsx"), "--json")
     assert imported.returncode == 0, imported.stderr
     report = json.loads(imported.stdout)
     assert report["imported"] == 300
@@ -112,13 +94,7 @@ def test_tray_login_and_email_on_imported_list(
     entries = menu_model(home)
     letters = [entry.text for entry in entries if entry.children]
     assert "L" in letters
-    tray = subprocess.Popen(
-        [sys.executable, "-m", "trayapp"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    tray = start_trayapp(env)
     try:
         xtray.find_icon(tray_host, timeout=30)
         xtray.open_menu_path(tray_host, ["L", CLIENT_NAME], entries)
@@ -188,22 +164,21 @@ def test_tray_login_and_email_on_imported_list(
 def test_cli_login_failure_codes_shown_in_italian(
     tmp_path, short_tmp, keyring_daemon, x_display, portal, chromium_path, code, message
 ):
-    home = tmp_path / "home"
-    env, _ = trayapp_env(
+    home, env = trayapp_home_env(
         tmp_path,
-        home=home,
-        temporary=short_tmp,
-        keyring=keyring_daemon,
-        display=x_display,
+        short_tmp,
+        keyring_daemon,
+        x_display,
         portal_origin=portal.origin,
         browser=chromium_path,
     )
     rows, secrets = sample_secrets()
     client_row = rows[CLIENT_NAME]
     portal.force_code = code
-    assert run_cli(env, "import", str(SAMPLES / "clienti-excel.csv")).returncode == 0
+    imported = run_trayapp(env, "import", str(SAMPLES / "clienti-excel.csv"))
+    assert imported.returncode == 0, imported.stderr
 
-    result = run_cli(env, "login", client_row["Codice fiscale"], "--no-wait")
+    result = run_trayapp(env, "login", client_row["Codice fiscale"], "--no-wait")
 
     assert result.returncode == 1
     assert result.stdout.startswith(f"{CLIENT_NAME}: ")

@@ -11,15 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from desktop_env import find_secrets
+from desktop_env import find_secrets, log_file, running_trayapp, wait_for
 from test_cli import trayapp
 from trayapp.domain.client import Client, Kind
 from trayapp.domain.credentials import SecretKind
@@ -582,31 +579,19 @@ def running_tray(env: dict[str, str], home: Path) -> Iterator[tuple[int, RpcClie
     """Start `trayapp` as the user does; yield its pid and a channel once it listens."""
     from trayapp import instance
 
-    tray = subprocess.Popen(
-        [sys.executable, "-m", "trayapp"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    channel = None
-    try:
-        deadline = time.monotonic() + 60
-        while channel is None:
-            assert tray.poll() is None, "the tray exited"
-            assert time.monotonic() < deadline, "the tray never published its channel"
-            time.sleep(0.2)
-            channel = instance.connect(home / "data")
-        yield tray.pid, channel
-    finally:
-        if channel is not None:
+    with running_trayapp(env, capture_output=False) as tray:
+        channel = wait_for(
+            lambda: instance.connect(home / "data"), 60, "the tray's channel", tray
+        )
+        try:
+            yield tray.pid, channel
+        finally:
             channel.close()
-        tray.terminate()
-        tray.wait(30)
 
 
 def log_text(home: Path) -> str:
     """Return trayapp's log, whose lines name the process id that wrote them."""
-    return (home / "logs" / "trayapp.log").read_text(encoding="utf-8")
+    return log_file(home).read_text(encoding="utf-8")
 
 
 def tray_clients(channel: RpcClient) -> dict[str, dict[str, object]]:

@@ -45,6 +45,33 @@ HEADER = [
 ]
 
 
+def person_row(
+    cognome: str,
+    nome: str,
+    codice_fiscale: str,
+    *,
+    email: str = "",
+    collegato_a: str = "",
+    ruolo: str = "",
+    password: str = "",
+    pin: str = "",
+) -> list[str]:
+    """Return a HEADER row of a persona fisica, with no ragione sociale or partita IVA."""
+    return [
+        "PF",
+        "",
+        cognome,
+        nome,
+        codice_fiscale,
+        "",
+        email,
+        collegato_a,
+        ruolo,
+        password,
+        pin,
+    ]
+
+
 @pytest.mark.parametrize("sample", [SAMPLE_CSV, SAMPLE_XLSX], ids=["csv", "xlsx"])
 def test_sample_imports_completely(studio, sample):
     report = studio.import_file(sample)
@@ -134,59 +161,25 @@ def test_bad_rows_rejected_good_rows_land(studio, tmp_path):
                 "",
                 "",
             ],
-            ["PF", "", "ROSSI", "ANNA", "DNNLSS63C58G224X", "", "", "", "", "", ""],
-            [
-                "PF",
-                "",
-                "VERDI",
-                "LUCA",
-                "CSTPPL57P19L219T",
-                "",
-                "luca@",
-                "",
-                "",
-                "",
-                "",
-            ],
-            [
-                "PF",
-                "",
+            person_row("ROSSI", "ANNA", "DNNLSS63C58G224X"),
+            person_row("VERDI", "LUCA", "CSTPPL57P19L219T", email="luca@"),
+            person_row(
                 "BIANCHI",
                 "ADA",
                 "GNTRSR91T54B157F",
-                "",
-                "",
-                "99999999999",
-                "Socio",
-                "",
-                "",
-            ],
-            [
-                "PF",
-                "",
-                "NERI",
-                "EVA",
-                "CRSFNC69R53B157Y",
-                "",
-                "",
-                "",
-                "",
-                "Pw12345!",
-                "12",
-            ],
-            [
-                "PF",
-                "",
+                collegato_a="99999999999",
+                ruolo="Socio",
+            ),
+            person_row(
+                "NERI", "EVA", "CRSFNC69R53B157Y", password="Pw12345!", pin="12"
+            ),
+            person_row(
                 "D'ANNUNZIO",
                 "ALESSIA",
                 "DNNLSS63C58G224U",
-                "",
-                "",
-                "01314440460",
-                "Legale rappresentante",
-                "",
-                "",
-            ],
+                collegato_a="01314440460",
+                ruolo="Legale rappresentante",
+            ),
         ],
     )
 
@@ -212,19 +205,9 @@ def test_failed_row_keeps_stored_secret(studio, tmp_path):
         tmp_path / "uno.csv",
         [
             HEADER,
-            [
-                "PF",
-                "",
-                "NERI",
-                "EVA",
-                "CRSFNC69R53B157Y",
-                "",
-                "",
-                "",
-                "",
-                "Prima1!x",
-                "1234567890",
-            ],
+            person_row(
+                "NERI", "EVA", "CRSFNC69R53B157Y", password="Prima1!x", pin="1234567890"
+            ),
         ],
     )
     studio.import_file(good)
@@ -232,19 +215,9 @@ def test_failed_row_keeps_stored_secret(studio, tmp_path):
         tmp_path / "due.csv",
         [
             HEADER,
-            [
-                "PF",
-                "",
-                "NERI",
-                "EVA",
-                "CRSFNC69R53B157Y",
-                "",
-                "",
-                "",
-                "",
-                "Dopo2!xx",
-                "12",
-            ],
+            person_row(
+                "NERI", "EVA", "CRSFNC69R53B157Y", password="Dopo2!xx", pin="12"
+            ),
         ],
     )
 
@@ -267,22 +240,7 @@ def test_dry_run_writes_nothing(studio):
 def test_utf8_csv_with_and_without_bom(studio, tmp_path, encoding):
     path = write_csv(
         tmp_path / "utf8.csv",
-        [
-            HEADER,
-            [
-                "PF",
-                "",
-                "NICOLÒ",
-                "FRANCESCA",
-                "NCLFNC42C49L219C",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-            ],
-        ],
+        [HEADER, person_row("NICOLÒ", "FRANCESCA", "NCLFNC42C49L219C")],
         encoding=encoding,
     )
     studio.import_file(path)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_env import trayapp_env
+from desktop_env import run_trayapp, running_trayapp, trayapp_home_env, wait_for
 from trayapp.domain.client import Client, Kind
 from trayapp.storage.journal import BACKUP_FOLDER, list_backups
 from trayapp.storage.tinydb_index import SCHEMA_VERSION, TinyDBClientIndex
@@ -152,13 +152,7 @@ def test_damaged_index_restores_backup(kind, tmp_path, keyring_daemon):
     path.write_bytes(damaged)
     env = dict(os.environ, TRAYAPP_HOME=str(home), **keyring_daemon)
 
-    result = subprocess.run(
-        [sys.executable, "-m", "trayapp", "list", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_trayapp(env, "list", "--json")
 
     assert result.returncode == 0, result.stderr
     names = sorted(client["name"] for client in json.loads(result.stdout))
@@ -232,38 +226,22 @@ def test_damaged_backup_falls_back(tmp_path):
 def test_tray_notifies_restored_index(
     tmp_path, short_tmp, keyring_daemon, tray_host, notifications
 ):
-    home = tmp_path / "home"
+    home, env = trayapp_home_env(tmp_path, short_tmp, keyring_daemon, tray_host)
     path = home / "data" / "clients.json"
     index_with_backup(path)
     path.write_bytes(b"")
-    env, _mail = trayapp_env(
-        tmp_path,
-        home=home,
-        temporary=short_tmp,
-        keyring=keyring_daemon,
-        display=tray_host,
-    )
-    tray = subprocess.Popen(
-        [sys.executable, "-m", "trayapp"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while "Indice clienti ripristinato" not in notifications.read_text("utf-8"):
-            assert time.monotonic() < deadline, "no notification about the index"
-            assert tray.poll() is None, tray.communicate()
-            time.sleep(0.2)
+    with running_trayapp(env) as tray:
+        wait_for(
+            lambda: "Indice clienti ripristinato" in notifications.read_text("utf-8"),
+            60,
+            "the notification about the restored index",
+            tray,
+        )
         shown = notifications.read_text("utf-8")
         assert "L&apos;indice clienti è vuoto" in shown or (
             "L'indice clienti è vuoto" in shown
         )
         assert "(3 clienti)" in shown
-    finally:
-        tray.terminate()
-        tray.communicate(timeout=30)
 
 
 # -- journal damage -------------------------------------------------------------

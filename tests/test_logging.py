@@ -9,7 +9,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from desktop_env import find_secrets, run_trayapp, trayapp_env
+from desktop_env import find_secrets, run_trayapp, trayapp_home_env
 from trayapp.logs import configure_logging
 from trayapp.paths import resolve_paths
 
@@ -86,13 +86,11 @@ def test_log_rotates(tmp_path, clean_logging, monkeypatch):
 def test_debug_login_logs_no_secret(
     tmp_path, short_tmp, keyring_daemon, x_display, portal, chromium_path
 ):
-    home = tmp_path / "home"
-    env, _ = trayapp_env(
+    home, env = trayapp_home_env(
         tmp_path,
-        home=home,
-        temporary=short_tmp,
-        keyring=keyring_daemon,
-        display=x_display,
+        short_tmp,
+        keyring_daemon,
+        x_display,
         portal_origin=portal.origin,
         browser=chromium_path,
     )

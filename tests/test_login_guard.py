@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from desktop_env import trayapp_env
+from desktop_env import trayapp_home_env
 
 pytestmark = pytest.mark.desktop
 
@@ -34,12 +34,11 @@ def trayapp(env, *args):
 
 @pytest.fixture
 def env(tmp_path, short_tmp, keyring_daemon, x_display, portal, chromium_path):
-    environment, _ = trayapp_env(
+    _, environment = trayapp_home_env(
         tmp_path,
-        home=tmp_path / "home",
-        temporary=short_tmp,
-        keyring=keyring_daemon,
-        display=x_display,
+        short_tmp,
+        keyring_daemon,
+        x_display,
         portal_origin=portal.origin,
         browser=chromium_path,
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-
 import pytest
 
-from desktop_env import start_xvfb, trayapp_env
+from desktop_env import (
+    start_trayapp,
+    start_xvfb,
+    stop_trayapp,
+    trayapp_home_env,
+    wait_for_log,
+)
 
 
 @pytest.fixture
@@ -24,34 +26,14 @@ def bare_display():
 def test_missing_tray_host_is_reported(
     tmp_path, short_tmp, keyring_daemon, bare_display
 ):
-    home = tmp_path / "home"
-    env, _ = trayapp_env(
-        tmp_path,
-        home=home,
-        temporary=short_tmp,
-        keyring=keyring_daemon,
-        display=bare_display,
-    )
-    tray = subprocess.Popen(
-        [sys.executable, "-m", "trayapp"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    log_file = home / "logs" / "trayapp.log"
+    home, env = trayapp_home_env(tmp_path, short_tmp, keyring_daemon, bare_display)
+    tray = start_trayapp(env)
     try:
         # The tray checks for a host a few seconds after start, then logs.
-        deadline = time.monotonic() + 60
-        while "no tray host embedded the icon" not in (
-            log_file.read_text(encoding="utf-8") if log_file.exists() else ""
-        ):
-            assert tray.poll() is None, tray.communicate()
-            assert time.monotonic() < deadline, "the tray never checked for a host"
-            time.sleep(0.2)
+        no_host_line = "no tray host embedded the icon"
+        wait_for_log(home, no_host_line, tray, 60, "the tray's check for a host")
         assert tray.poll() is None
     finally:
-        tray.terminate()
-        _, stderr = tray.communicate(timeout=30)
+        _, stderr = stop_trayapp(tray)
     assert "nessuna area di notifica ha accolto l'icona" in stderr
     assert "gnome-shell-extension-appindicator" in stderr

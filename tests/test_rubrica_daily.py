@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import xtray
-from desktop_env import find_secrets, trayapp_env, window_ids
-from test_end_to_end import menu_model, wait_for
+from desktop_env import (
+    channel_file,
+    find_secrets,
+    running_trayapp,
+    start_trayapp,
+    stop_trayapp,
+    trayapp_home_env,
+    wait_for,
+    wait_for_channel,
+    window_ids,
+)
+from test_end_to_end import menu_model
 from test_window import click, row_script, set_fields
 from window_harness import WindowDriver
 
@@ -37,36 +46,28 @@ def valid_cf() -> str:
 
 def tray_channel(home: Path) -> tuple[str, bytes]:
     """Return the address and key the running tray published in its data folder."""
-    record = json.loads((home / "data" / "instance.json").read_text(encoding="utf-8"))
+    record = json.loads(channel_file(home).read_text(encoding="utf-8"))
     return record["address"], bytes.fromhex(record["key"])
 
 
 def test_rubrica_from_tray_add_client_and_login(
     tmp_path, short_tmp, keyring_daemon, tray_host, portal, chromium_path
 ):
-    home = tmp_path / "home"
-    env, _ = trayapp_env(
+    home, env = trayapp_home_env(
         tmp_path,
-        home=home,
-        temporary=short_tmp,
-        keyring=keyring_daemon,
-        display=tray_host,
+        short_tmp,
+        keyring_daemon,
+        tray_host,
         portal_origin=portal.origin,
         browser=chromium_path,
     )
     cf = valid_cf()
     portal.accounts[cf] = (PASSWORD, PIN)
-    tray = subprocess.Popen(
-        [sys.executable, "-m", "trayapp"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    tray = start_trayapp(env)
     driver = None
     try:
         xtray.find_icon(tray_host, timeout=30)
-        wait_for(lambda: (home / "data" / "instance.json").exists(), 30, "the channel")
+        wait_for_channel(home, tray, 30)
         xtray.open_menu_path(tray_host, ["Apri rubrica"], menu_model(home))
         wait_for(lambda: window_ids(tray_host), 60, "the rubrica window")
 
@@ -117,8 +118,7 @@ def test_rubrica_from_tray_add_client_and_login(
     finally:
         if driver is not None:
             driver.close()
-        tray.terminate()
-        _, stderr = tray.communicate(timeout=30)
+        _, stderr = stop_trayapp(tray)
     secrets = {PASSWORD, PIN}
     assert find_secrets([home, short_tmp], secrets) == []
     assert not any(secret in stderr for secret in secrets)
@@ -133,21 +133,8 @@ def window_pids(display: str) -> set[int]:
 def test_left_click_opens_and_reopens_rubrica(
     tmp_path, short_tmp, keyring_daemon, tray_host
 ):
-    home = tmp_path / "home"
-    env, _ = trayapp_env(
-        tmp_path,
-        home=home,
-        temporary=short_tmp,
-        keyring=keyring_daemon,
-        display=tray_host,
-    )
-    tray = subprocess.Popen(
-        [sys.executable, "-m", "trayapp"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    _, env = trayapp_home_env(tmp_path, short_tmp, keyring_daemon, tray_host)
+    with running_trayapp(env, capture_output=False) as tray:
         x, y = xtray.find_icon(tray_host, timeout=30)
         xtray.click(tray_host, x, y, 1)
         first = wait_for(lambda: window_pids(tray_host), 60, "the rubrica window")
@@ -159,31 +146,16 @@ def test_left_click_opens_and_reopens_rubrica(
         second = wait_for(lambda: window_pids(tray_host), 60, "the reopened window")
         assert second != first
         assert tray.poll() is None
-    finally:
-        tray.terminate()
-        tray.wait(30)
 
 
 def test_keyboard_enter_saves_escape_closes(
     tmp_path, short_tmp, keyring_daemon, tray_host
 ):
-    home = tmp_path / "home"
-    env, _ = trayapp_env(
-        tmp_path,
-        home=home,
-        temporary=short_tmp,
-        keyring=keyring_daemon,
-        display=tray_host,
-    )
-    tray = subprocess.Popen(
-        [sys.executable, "-m", "trayapp"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    home, env = trayapp_home_env(tmp_path, short_tmp, keyring_daemon, tray_host)
+    tray = start_trayapp(env, capture_output=False)
     driver = None
     try:
-        wait_for(lambda: (home / "data" / "instance.json").exists(), 30, "the channel")
+        wait_for_channel(home, tray, 30)
         driver = WindowDriver(*tray_channel(home), dict(env))
         (window,) = wait_for(
             lambda: [
@@ -222,8 +194,7 @@ def test_keyboard_enter_saves_escape_closes(
     finally:
         if driver is not None:
             driver.close()
-        tray.terminate()
-        tray.wait(30)
+        stop_trayapp(tray)
 
 
 def _pid_of(display: str, window: str) -> int | None:
