@@ -11,12 +11,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 
 import pytest
 
 from desktop_env import run_trayapp, trayapp_env
 from test_window import codici_fiscali
 from trayapp.domain.credentials import SecretKind
+from trayapp.importing.service import import_file
 from trayapp.secretstore.base import UnavailableSecretStore
 from trayapp.secretstore.keyring_store import open_secret_store
 from trayapp.secretstore.pending import PENDING_FILE, PendingSecretWrites
@@ -126,3 +128,62 @@ def test_sweep_without_keyring_keeps_record(tmp_path):
 
     assert removed == 0
     assert pending.ids() == {"c-nuovo"}
+
+
+class InterruptedAfterWrite:
+    """The real keyring, where the write number `at` lands and then Ctrl+C arrives."""
+
+    def __init__(self, store, at: int) -> None:
+        self._store = store
+        self._at = at
+        self.writes = 0
+
+    def get(self, client_id, kind):
+        return self._store.get(client_id, kind)
+
+    def set(self, client_id, kind, value) -> None:
+        self._store.set(client_id, kind, value)
+        self.writes += 1
+        if self.writes == self._at:
+            raise KeyboardInterrupt
+
+    def delete(self, client_id, kind) -> None:
+        self._store.delete(client_id, kind)
+
+
+def test_ctrl_c_mid_write_restores_passwords(studio, tmp_path):
+    codes = codici_fiscali(3, "CTR", "LCC")
+    header = "Cognome;Nome;Codice fiscale;Password;PIN;Data cambio password\n"
+    first = tmp_path / "prima.csv"
+    first.write_text(
+        header
+        + "".join(
+            f"Ctrl;Cliente {n};{code};Vecchia*{n}xx;{n:010d};01/03/2025\n"
+            for n, code in enumerate(codes)
+        ),
+        encoding="utf-8",
+    )
+    studio.import_file(first)
+    before = {
+        client.id: studio.secrets.get(client.id, SecretKind.PASSWORD)
+        for client in studio.clients()
+    }
+    newer = tmp_path / "dopo.csv"
+    newer.write_text(
+        header
+        + "".join(
+            f"Ctrl;Cliente {n};{code};Nuova*{n}xxxx;{n:010d};01/06/2025\n"
+            for n, code in enumerate(codes)
+        ),
+        encoding="utf-8",
+    )
+    interrupted = InterruptedAfterWrite(studio.secrets, at=2)
+
+    with pytest.raises(KeyboardInterrupt):
+        import_file(newer, studio.index, interrupted, today=date(2025, 7, 1))
+
+    after = {
+        client.id: studio.secrets.get(client.id, SecretKind.PASSWORD)
+        for client in studio.clients()
+    }
+    assert after == before

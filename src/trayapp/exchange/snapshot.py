@@ -170,8 +170,9 @@ def _write(targets: list[_Target], index: ClientIndex, secrets: SecretStore) -> 
             for kind, value in target.secrets.items():
                 client_id = target.client.id
                 previous = secrets.get(client_id, kind) if target.replaces else None
-                secrets.set(client_id, kind, value)
+                # Listed before the write, so a write cut short is undone too.
                 undo.append((client_id, kind, previous))
+                secrets.set(client_id, kind, value)
         index.put_many(target.client for target in targets)
     except Exception as error:
         log.exception("restore stopped; undoing %d secret writes", len(undo))
