@@ -16,7 +16,7 @@ import pytest
 from desktop_env import run_trayapp, running_trayapp, trayapp_home_env, wait_for
 from trayapp.domain.client import Client, Kind
 from trayapp.storage.journal import BACKUP_FOLDER, list_backups
-from trayapp.storage.tinydb_index import SCHEMA_VERSION, TinyDBClientIndex
+from trayapp.storage.tinydb_index import LARGE_WRITE, SCHEMA_VERSION, TinyDBClientIndex
 
 TESTS = Path(__file__).resolve().parent
 WRITER = TESTS / "index_writer.py"
@@ -179,6 +179,9 @@ def test_damaged_index_keeps_journal_saves(tmp_path):
     assert reopened.recovery is not None
     assert reopened.get("p7") == person(7, note="dopo la copia")
     assert len(reopened.all()) == 4
+    assert reopened.recovery.message.endswith(
+        "(3 clienti), con le modifiche salvate dopo di essa. L'elenco ora ha 4 clienti."
+    )
 
 
 def test_damaged_index_without_backup(tmp_path):
@@ -286,6 +289,8 @@ def test_damaged_journal_line_reported(tmp_path):
     kept = list(tmp_path.glob("clients.json.journal.danneggiato-*"))
     assert [p.read_bytes() for p in kept] == [damaged]
     assert str(kept[0]) in index.recovery_notice
+    assert "le modifiche di quella riga e delle successive" in index.recovery_notice
+    assert "L'elenco ora ha 3 clienti" in index.recovery_notice
     assert sorted(c.id for c in index.all()) == ["p0", "p1", "p2"]
 
 
@@ -373,3 +378,23 @@ def test_failed_fold_keeps_the_save(tmp_path, monkeypatch):
     index.close()
 
     assert TinyDBClientIndex(path).get("p9") == person(9)
+
+
+def test_large_write_lands_in_index_file(tmp_path):
+    path = tmp_path / "clients.json"
+    index = TinyDBClientIndex(path)
+    index.put_many([person(n) for n in range(LARGE_WRITE + 1)])
+    index.close()
+    journal = path.with_name(path.name + ".journal")
+
+    # One damaged byte in the journal can no longer cost the large write.
+    damaged = bytearray(journal.read_bytes())
+    damaged[-2] ^= 0x01
+    journal.write_bytes(bytes(damaged))
+
+    reopened = TinyDBClientIndex(path)
+    assert len(reopened.all()) == LARGE_WRITE + 1
+    newest = max((tmp_path / BACKUP_FOLDER).iterdir())
+    assert len(json.loads(newest.read_text(encoding="utf-8"))["clients"]) == (
+        LARGE_WRITE + 1
+    )

@@ -14,7 +14,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,9 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 CLIENTS_TABLE = "clients"
 META_TABLE = "meta"
-# A write of more clients than this first folds the journal, so that the
-# newest backup is the list as it was before a large import.
+# A write of more clients than this folds the journal before and after it.
+# The backup made before is the list as it was before a large import, and
+# the one made after keeps the import out of a single journal line.
 LARGE_WRITE = 50
 # Another process may be writing a temporary file right now; one this old
 # was left by a write that never finished.
@@ -82,6 +83,7 @@ class TinyDBClientIndex:
     ) -> None:
         self.path = path
         self.recovery: Recovery | None = None
+        self._journal_extends_backup = False
         """Set when opening found a damaged index or journal."""
         self._lock = threading.RLock()
         self._by_id: dict[str, Client] = {}
@@ -113,14 +115,23 @@ class TinyDBClientIndex:
         except SnapshotDamaged as damage:
             self._recover(damage)
             database = self._open_database()
+            if self.recovery is not None:
+                count = len(self._by_id)
+                self.recovery = replace(
+                    self.recovery,
+                    message=f"{self.recovery.message} L'elenco ora ha {count} clienti.",
+                )
         storage = self.storage_of(database)
         if storage.journal_damaged:
             kept = storage.keep_damaged_journal()
             storage.write(storage.read() or {})
             self.recovery = Recovery(
                 "Il registro delle modifiche dell'indice clienti ha una riga "
-                "danneggiata: le modifiche scritte dopo quella riga non sono state "
-                f"applicate. Il registro è conservato, intatto, in {kept}.",
+                "danneggiata: le modifiche di quella riga e delle successive non "
+                f"sono state applicate. Il registro è conservato, intatto, in {kept}. "
+                f"L'elenco ora ha {len(self._by_id)} clienti: controlla gli ultimi "
+                "inseriti o modificati e, se mancano, reimporta l'elenco o "
+                "ripristina un backup.",
                 kept,
                 None,
             )
@@ -212,7 +223,12 @@ class TinyDBClientIndex:
             taken = datetime.fromtimestamp(backup.stat().st_mtime)
             message += (
                 f"Ripristinata la copia di sicurezza del "
-                f"{taken:%d/%m/%Y alle %H:%M} ({clients} clienti)."
+                f"{taken:%d/%m/%Y alle %H:%M} ({clients} clienti)"
+            )
+            message += (
+                ", con le modifiche salvate dopo di essa."
+                if self._journal_extends_backup
+                else "."
             )
         self.recovery = Recovery(message, moved, backup)
 
@@ -229,23 +245,28 @@ class TinyDBClientIndex:
             except (OSError, SnapshotDamaged, KeyError, TypeError, ValueError):
                 log.warning("backup %s is not usable either", backup)
                 continue
-            self._set_aside_foreign_journal(snapshot.token)
+            self._journal_extends_backup = self._keep_journal_of(snapshot.token)
             write_atomically(self.path, raw)
             log.warning("index restored from the backup %s", backup)
             return backup, len(clients)
-        self._set_aside_foreign_journal(None)
+        self._keep_journal_of(None)
         return None, 0
 
-    def _set_aside_foreign_journal(self, token: str | None) -> None:
-        """Keep a journal that extends a snapshot other than the restored one."""
+    def _keep_journal_of(self, token: str | None) -> bool:
+        """Return whether the journal extends the snapshot `token`; else set it aside.
+
+        A journal of another snapshot is renamed, never deleted. False also
+        when there is no journal.
+        """
         journal = self.path.with_name(self.path.name + ".journal")
         try:
             first = journal.read_bytes().split(b"\n", 1)[0]
         except FileNotFoundError:
-            return
+            return False
         if token is not None and token.encode() in first:
-            return
+            return True
         os.replace(journal, journal.with_name(f"{journal.name}.scartato-{stamp()}"))
+        return False
 
     def _remove_leftover_temporaries(self) -> None:
         """Delete temporary files an interrupted write left, once surely stale."""
@@ -312,6 +333,14 @@ class TinyDBClientIndex:
             by_id = dict(self._by_id)
             by_id.update((client.id, client) for client in written)
             self._by_id, self._doc_ids = by_id, doc_ids
+            if len(written) > LARGE_WRITE:
+                # A large write lives in one journal line, which one damaged
+                # byte would discard. So it goes into the index file and a
+                # backup at once.
+                try:
+                    self.storage.fold()
+                except OSError as error:
+                    log.warning("folding after a large write failed: %s", error)
             self._loaded_generation = self.storage.generation
 
     def delete(self, client_ids: Iterable[str]) -> None:
