@@ -114,6 +114,42 @@ def test_history_keeps_last_three(studio, client_with_password):
     assert history == ["Nuova3!ab", "Nuova2!ab", "Nuova1!ab"]
 
 
+def test_set_credentials_keeps_replaced_password(studio, client_with_password):
+    client = client_with_password
+    stored = run(
+        ["set-credentials", client.codice_fiscale, "--stdin"],
+        stdin="Corretta2!ab\n\n",
+    )
+    assert stored.returncode == 0, stored.stderr
+    # The same password again moves nothing down the history.
+    studio.set_credentials(client.id, password="Corretta2!ab")
+
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Corretta2!ab"
+    assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_1) == "Vecchia1!"
+    assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_2) is None
+    restored = run(["restore-password", client.codice_fiscale])
+    assert restored.returncode == 0, restored.stderr
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Vecchia1!"
+
+
+def test_form_save_keeps_replaced_password(studio, client_with_password):
+    client = client_with_password
+    studio.save_client(
+        {
+            "kind": "persona_fisica",
+            "cognome": "ROSSI",
+            "nome": "ANNA",
+            "codice_fiscale": client.codice_fiscale,
+            "password": "Dalmodulo3!a",
+        },
+        client.id,
+    )
+
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Dalmodulo3!a"
+    assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_1) == "Vecchia1!"
+    assert studio.secrets.get(client.id, SecretKind.PIN) == "1234567890"
+
+
 def test_audit_records_actions_without_secrets(
     studio, client_with_password, trayapp_home
 ):

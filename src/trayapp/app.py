@@ -223,6 +223,26 @@ class Studio:
 
     # -- writing ---------------------------------------------------------------
 
+    def _password_writes(
+        self, client_id: str, new_password: str
+    ) -> list[tuple[SecretKind, str, str | None]]:
+        """Return (kind, new value, old value) for storing `new_password`.
+
+        The current password becomes the first previous one and the older
+        ones shift down, the oldest dropping out. Nothing is listed when
+        the password is already the stored one.
+        """
+        chain = [SecretKind.PASSWORD, *PASSWORD_HISTORY]
+        stored = [self.secrets.get(client_id, kind) for kind in chain]
+        if stored[0] == new_password:
+            return []
+        shifted = [new_password, *stored[:-1]]
+        return [
+            (kind, value, old)
+            for kind, value, old in zip(chain, shifted, stored, strict=True)
+            if value and value != old
+        ]
+
     def set_credentials(
         self,
         client_id: str,
@@ -246,9 +266,11 @@ class Studio:
             raise FieldError("pin", "è vuoto")
         changes: dict[str, object] = {}
         if checked_password is not None:
-            previous = self.secrets.get(client.id, SecretKind.PASSWORD)
-            if previous != checked_password:
-                self.secrets.set(client.id, SecretKind.PASSWORD, checked_password)
+            writes = self._password_writes(client.id, checked_password)
+            # The oldest first, so the new password is written last.
+            for kind, value, _ in reversed(writes):
+                self.secrets.set(client.id, kind, value)
+            if writes:
                 changes["password_changed_on"] = self._today()
                 changes["password_expired"] = False
             changes["has_password"] = True
@@ -309,11 +331,19 @@ class Studio:
         ):
             if not value:
                 continue
-            old = self.secrets.get(client.id, kind) if previous is not None else None
-            if old == value:
+            writes: list[tuple[SecretKind, str, str | None]]
+            if previous is None:
+                writes = [(kind, value, None)]
+            elif kind is SecretKind.PASSWORD:
+                writes = self._password_writes(client.id, value)
+            else:
+                old = self.secrets.get(client.id, kind)
+                writes = [] if old == value else [(kind, value, old)]
+            if not writes:
                 continue
-            self.secrets.set(client.id, kind, value)
-            undo.append((kind, old))
+            for written_kind, written, old in reversed(writes):
+                undo.append((written_kind, old))
+                self.secrets.set(client.id, written_kind, written)
             if kind is SecretKind.PASSWORD:
                 client = client.replace(
                     has_password=True,
@@ -334,7 +364,9 @@ class Studio:
                     self.secrets.set(client.id, kind, old)
             raise
         log.info("client %s %s", client.id, "added" if previous is None else "edited")
-        changed_secrets = ", ".join(kind.value for kind, _ in undo)
+        changed_secrets = ", ".join(
+            kind.value for kind, _ in undo if kind not in PASSWORD_HISTORY
+        )
         self._audit(
             "edit",
             client,
@@ -448,12 +480,8 @@ class Studio:
         if not checked:
             raise FieldError("password", "è vuota")
         client = self.get(client_id)
-        chain = [SecretKind.PASSWORD, *PASSWORD_HISTORY]
-        values = [self.secrets.get(client.id, kind) for kind in chain]
-        shifted = [checked, *values[:-1]]
-        for kind, value in reversed(list(zip(chain, shifted, strict=True))):
-            if value:
-                self.secrets.set(client.id, kind, value)
+        for kind, value, _ in reversed(self._password_writes(client.id, checked)):
+            self.secrets.set(client.id, kind, value)
         renewed = client.replace(
             has_password=True,
             password_changed_on=self._today(),

@@ -170,11 +170,16 @@ def _write(targets: list[_Target], index: ClientIndex, secrets: SecretStore) -> 
             for kind, value in target.secrets.items():
                 client_id = target.client.id
                 previous = secrets.get(client_id, kind) if target.replaces else None
-                # Listed before the write, so a write cut short is undone too.
+                # Listed before the write, so a write cut short by Ctrl+C is
+                # undone too. A write the keyring rejected stored nothing.
                 undo.append((client_id, kind, previous))
-                secrets.set(client_id, kind, value)
+                try:
+                    secrets.set(client_id, kind, value)
+                except SecretStoreError:
+                    undo.pop()
+                    raise
         index.put_many(target.client for target in targets)
-    except Exception as error:
+    except (Exception, KeyboardInterrupt) as error:
         log.exception("restore stopped; undoing %d secret writes", len(undo))
         failed = undo_secret_writes(undo, secrets)
         if failed:

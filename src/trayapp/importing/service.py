@@ -495,10 +495,14 @@ def _write_secrets_then_index(
             _report_progress(progress, WRITE, done, len(plans))
             for kind, value in plan.secret_writes.items():
                 previous = None if plan.is_new else secrets.get(plan.client.id, kind)
-                # Listed before the write, so a write cut short by Ctrl+C or
-                # a keyring error is undone too.
+                # Listed before the write, so a write cut short by Ctrl+C is
+                # undone too. A write the keyring rejected stored nothing.
                 undo.append((plan.client.id, kind, previous))
-                secrets.set(plan.client.id, kind, value)
+                try:
+                    secrets.set(plan.client.id, kind, value)
+                except SecretStoreError:
+                    undo.pop()
+                    raise
         _report_progress(progress, WRITE, len(plans), len(plans))
     except SecretStoreError as error:
         log.error(
