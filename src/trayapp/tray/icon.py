@@ -228,12 +228,16 @@ class TrayApp:
         log.info("Tray icon started")
         try:
             self._icon.run()
-        except Exception:
+        except Exception as error:
             # pystray 0.19.5 (GTK backends) hides its last notification while
             # closing and raises when no notification service is on the bus.
             if not self._stopped:
                 raise
-            log.exception("Closing the tray icon failed after stop()")
+            log.warning(
+                "closing the tray icon after stop() failed, most likely because no "
+                "notification service is running: %s",
+                error,
+            )
         finally:
             self._executor.shutdown(wait=False, cancel_futures=True)
             log.info("Tray icon stopped")
@@ -353,7 +357,9 @@ class TrayApp:
             # D-Bus call fail; the outcome stays in the log.
             log.exception("Notification %r could not be shown: %s", title, message)
             return
-        log.info("Notification shown: %s: %s", title, message)
+        # The desktop's notification service may still drop it: pystray
+        # reports no failure when none is running.
+        log.info("Notification sent: %s: %s", title, message)
 
     def stop(self) -> None:
         """Remove the icon, end `run()` and close the worker pool, once."""
