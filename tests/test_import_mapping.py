@@ -19,6 +19,7 @@ from import_samples import (
     write_unicode_text,
 )
 from trayapp.app import open_studio
+from trayapp.import_command import parse_map_options
 from trayapp.importing.mapping import MAPPING_FILE, UnmappedColumns, header_key
 from trayapp.importing.readers import ImportFileError, read_sheet
 from trayapp.importing.service import CHECK, WRITE, ImportCancelled
@@ -168,3 +169,16 @@ def test_cancel_while_writing_restores_all(studio, tmp_path):
 
     assert studio.paths.index_file.read_bytes() == index_before
     assert keyring_items() == keyring_before
+
+
+def test_unknown_field_message_names_option_and_labels():
+    with pytest.raises(ValueError) as raised:
+        parse_map_options(["Varie=passwd"])
+
+    message = str(raised.value)
+    assert message.startswith(
+        "--map «Varie=passwd»: «passwd» non è un campo. Scrivi il nome o "
+        "l'etichetta di uno tra: Codice (codice_studio); Tipo (kind); "
+    )
+    assert "; Partita IVA (partita_iva); " in message
+    assert message.endswith("; ignora la colonna (ignora)")

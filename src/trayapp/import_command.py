@@ -48,7 +48,10 @@ def parse_map_options(options: list[str]) -> dict[str, str]:
                 f"--map «{shown(option)}»: usa {MAP_SYNTAX}, ad esempio "
                 '--map "P.IVA cliente=partita_iva" o --map "Varie=ignora"'
             )
-        choices[header.strip()] = parse_field(field)
+        try:
+            choices[header.strip()] = parse_field(field)
+        except ValueError as error:
+            raise ValueError(f"--map «{shown(option)}»: {error}") from None
     return choices
 
 

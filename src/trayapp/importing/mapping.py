@@ -66,8 +66,11 @@ def parse_field(text: str) -> str:
             return name
     field = lookup_field(text)
     if field is None:
-        names = ", ".join(name for name, _ in field_choices())
-        raise ValueError(f"«{shown(text)}» non è un campo: usa uno tra {names}")
+        names = "; ".join(f"{label} ({name})" for name, label in field_choices())
+        raise ValueError(
+            f"«{shown(text)}» non è un campo. Scrivi il nome o l'etichetta di uno "
+            f"tra: {names}"
+        )
     return field
 
 
