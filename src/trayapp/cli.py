@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     from trayapp.config import ConfigError
     from trayapp.exchange.files import ExchangeError
     from trayapp.importing.readers import ImportFileError
-    from trayapp.ipc import RpcError
+    from trayapp.ipc import ChannelClosed, RpcError
     from trayapp.secretstore.base import SecretStoreError
     from trayapp.storage.base import IndexStorageError
 
@@ -278,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_FAILED
+    except ChannelClosed as error:
+        log.warning("the running tray closed the channel during %s: %r", command, error)
+        _fail(TRAY_CLOSED_MESSAGE)
+        return EXIT_FAILED
     except BrokenPipeError:
         # The reader of our output (head, less) went away: nothing to report.
         sys.stderr.close()
@@ -289,10 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         if channel is None:
             raise
         log.warning("the running tray closed the channel during %s: %r", command, error)
-        _fail(
-            "la tray di trayapp si è chiusa mentre eseguiva il comando. Riavviala e "
-            "controlla con «trayapp list» che cosa è stato salvato prima di riprovare."
-        )
+        _fail(TRAY_CLOSED_MESSAGE)
         return EXIT_FAILED
     finally:
         studio.close()
@@ -316,6 +317,10 @@ INSTANCE_WAIT_SECONDS = 15
 # Another command may be importing a long list into a slow keyring.
 WRITER_WAIT_SECONDS = 600
 WRITER_NOTICE_SECONDS = 2
+TRAY_CLOSED_MESSAGE = (
+    "la tray di trayapp si è chiusa mentre eseguiva il comando. Riavviala e "
+    "controlla con «trayapp list» che cosa è stato salvato prima di riprovare."
+)
 
 
 def _settings_unlike_tray(channel) -> str:
