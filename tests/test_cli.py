@@ -263,3 +263,68 @@ def test_no_keyring_lists_but_refuses_secrets(trayapp_home, small_list, tmp_path
     assert find_secrets(
         [trayapp_home, tmp_path / "con-password.csv"], {"Segreta1!"}
     ) == [(tmp_path / "con-password.csv", "Segreta1!")]
+
+
+# -- the home folder -------------------------------------------------------------
+
+
+def test_home_that_is_a_file_refused(tmp_path):
+    regular = tmp_path / "note.txt"
+    regular.write_text("appunti", encoding="utf-8")
+    env = dict(os.environ)
+    env.pop("TRAYAPP_HOME", None)
+
+    by_option = trayapp("--home", str(regular), "list", env=env)
+    by_variable = trayapp("list", env=dict(env, TRAYAPP_HOME=str(regular)))
+
+    assert by_option.returncode == 1
+    assert by_option.stdout == ""
+    assert by_option.stderr == (
+        f"trayapp: la cartella {regular} non si può usare come home di trayapp: "
+        "è un file. Indica con --home un'altra cartella.\n"
+    )
+    assert by_variable.returncode == 1
+    assert by_variable.stderr == (
+        f"trayapp: la cartella {regular} non si può usare come home di trayapp: "
+        "è un file. Indica con TRAYAPP_HOME un'altra cartella.\n"
+    )
+    assert regular.read_text(encoding="utf-8") == "appunti"
+
+
+@pytest.mark.parametrize(
+    ("home", "reason"),
+    [
+        ("note.txt/trayapp", "una parte del percorso è un file, non una cartella"),
+        (
+            "/proc/trayapp-home",
+            "il percorso non esiste e lì non si possono creare cartelle",
+        ),
+    ],
+)
+def test_home_that_cannot_be_made_refused(tmp_path, home, reason):
+    (tmp_path / "note.txt").write_text("appunti", encoding="utf-8")
+    folder = tmp_path / home
+    env = dict(os.environ, TRAYAPP_HOME=str(folder))
+
+    result = trayapp("list", env=env)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"trayapp: la cartella {folder} non si può usare come home di trayapp: "
+        f"non si può creare: {reason}. Indica con TRAYAPP_HOME un'altra cartella.\n"
+    )
+
+
+def test_home_with_a_file_in_place_of_its_logs_refused(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "logs").write_text("", encoding="utf-8")
+
+    result = trayapp("--home", str(home), "paths")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"trayapp: la cartella {home / 'logs'} non si può usare come home di "
+        "trayapp: è un file. Indica con --home un'altra cartella.\n"
+    )

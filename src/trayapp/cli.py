@@ -168,16 +168,29 @@ def main(argv: list[str] | None = None) -> int:
     with italian_argparse_messages():
         args = parser.parse_args(argv)
     command = args.command or "tray"
+    home_option = "--home" if args.home else "TRAYAPP_HOME"
     if args.home:
         os.environ["TRAYAPP_HOME"] = str(Path(args.home).expanduser().resolve())
 
     from trayapp.logs import configure_logging
-    from trayapp.paths import resolve_paths
+    from trayapp.paths import folder_error_reason, home_problem, resolve_paths
 
+    if os.environ.get("TRAYAPP_HOME"):
+        problem = home_problem(Path(os.environ["TRAYAPP_HOME"]).expanduser().resolve())
+        if problem:
+            _fail(f"{problem}. Indica con {home_option} un'altra cartella.")
+            return EXIT_FAILED
     paths = resolve_paths()
-    configure_logging(
-        paths.log_file, debug=args.debug, to_stderr=args.debug and command != "tray"
-    )
+    try:
+        configure_logging(
+            paths.log_file, debug=args.debug, to_stderr=args.debug and command != "tray"
+        )
+    except OSError as error:
+        _fail(
+            f"la cartella dei log {paths.log_dir} non si può usare: "
+            f"{folder_error_reason(error)}"
+        )
+        return EXIT_FAILED
     if command == "paths":
         return _paths(args, paths)
     if command == "autostart":
