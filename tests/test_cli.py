@@ -328,3 +328,105 @@ def test_home_with_a_file_in_place_of_its_logs_refused(tmp_path):
         f"trayapp: la cartella {home / 'logs'} non si può usare come home di "
         "trayapp: è un file. Indica con --home un'altra cartella.\n"
     )
+
+
+# -- set-credentials: the user id ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user_id", "error"),
+    [
+        (
+            "abc",
+            "trayapp: Utente Fisconline: «abc» non è il codice fiscale dell'utente: "
+            "deve avere 16 caratteri (persona fisica) o 11 cifre (società o ente), "
+            "ne ha 3",
+        ),
+        (
+            "DNNLSS63C58G224X",
+            "trayapp: Utente Fisconline: «DNNLSS63C58G224X» non è il codice fiscale "
+            "dell'utente: il carattere di controllo non corrisponde: controlla di "
+            "averlo scritto bene",
+        ),
+        (
+            "",
+            "trayapp: Utente Fisconline: è vuoto: indica il codice fiscale "
+            "dell'utente Fisconline",
+        ),
+    ],
+)
+def test_bad_user_id_changes_nothing(studio, small_list, user_id, error):
+    studio.import_file(small_list)
+    stored = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--user-id",
+        "CSTPPL57P19L219T",
+        "--stdin",
+        stdin="Prima1!x\n",
+    )
+    assert stored.returncode == 0, stored.stderr
+
+    result = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--user-id",
+        user_id,
+        "--stdin",
+        stdin="Dopo2!xx\n",
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == error + "\n"
+    client = studio.resolve("DNNLSS63C58G224U")
+    assert client.login_user_id == "CSTPPL57P19L219T"
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Prima1!x"
+
+
+def test_user_id_saved_normalised_and_message_says_what_changed(studio, small_list):
+    studio.import_file(small_list)
+
+    user_only = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--user-id",
+        " dnnlss63c58g224u ",
+        "--stdin",
+        stdin="",
+    )
+    again = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--user-id",
+        "DNNLSS63C58G224U",
+        "--stdin",
+        stdin="",
+    )
+    pin_only = trayapp(
+        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="\n1234567890\n"
+    )
+    both = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--stdin",
+        stdin="Segreta1!\n0987654321\n",
+    )
+
+    assert user_only.returncode == 0, user_only.stderr
+    assert user_only.stdout == (
+        "ROSSI MARIO: utente DNNLSS63C58G224U salvato (credenziali ancora incomplete).\n"
+    )
+    assert again.stdout == (
+        "ROSSI MARIO: l'utente era già DNNLSS63C58G224U, nessuna modifica "
+        "(credenziali ancora incomplete).\n"
+    )
+    assert pin_only.stdout == (
+        "ROSSI MARIO: PIN salvato nel portachiavi (credenziali ancora incomplete).\n"
+    )
+    assert both.stdout == (
+        "ROSSI MARIO: password e PIN salvati nel portachiavi (credenziali complete).\n"
+    )
+    client = studio.resolve("DNNLSS63C58G224U")
+    assert client.login_user_id == "DNNLSS63C58G224U"
+    assert studio.secrets.get(client.id, SecretKind.PIN) == "0987654321"

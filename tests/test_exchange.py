@@ -37,7 +37,7 @@ CLIENT_LIST = (
     ";01314440460;Legale rappresentante;;VjVxWb7@;8630944270;19/12/2025;\n"
     "00003;PF;;LOMBARDI;ALESSIA;LMBLSS64D60L736G;37057080170;Venezia;"
     "alessia.lombardi@example.it;lombardi@pec.example.it;311 2145812;;;"
-    "ENTRAT3L;5ED9J*ua;AB12CD34;04/06/2025;\n"
+    "LMBLSS64D60L736G;5ED9J*ua;AB12CD34;04/06/2025;\n"
     "00004;PF;;ROSSI;MARIO;CSTPPL57P19L219T;;;;;;;;;;;;\n"
 )
 RENEWED = ("Rinnovo#2025a", "Rinnovo#2025b")

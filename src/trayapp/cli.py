@@ -137,7 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="legge password e PIN da due righe dello standard input (riga vuota: invariato)",
     )
     credentials.add_argument(
-        "--user-id", default=None, metavar="UTENTE", help="utente Fisconline/Entratel"
+        "--user-id",
+        default=None,
+        metavar="UTENTE",
+        help="utente Fisconline/Entratel: il codice fiscale del titolare",
     )
 
     exchange_commands.add_parsers(commands)
@@ -628,7 +631,12 @@ def _email(args, studio) -> int:
 
 
 def _set_credentials(args, studio) -> int:
+    from trayapp.domain.validation import check_user_id
+
     client = studio.resolve(args.client)
+    if args.user_id is not None:
+        # Checked before the prompts, so a mistyped user id costs no typing.
+        check_user_id(args.user_id)
     if args.stdin:
         read = _read_secret_lines(sys.stdin.buffer.read())
         if isinstance(read, str):
@@ -650,8 +658,7 @@ def _set_credentials(args, studio) -> int:
         pin=pin or None,
         user_id=args.user_id,
     )
-    state = "complete" if updated.has_credentials else "ancora incomplete"
-    print(f"Credenziali di {client.name} salvate nel portachiavi ({state}).")
+    print(_credentials_saved(client, updated, password, pin))
     return EXIT_OK
 
 
@@ -676,6 +683,23 @@ def _read_secret_lines(data: bytes) -> tuple[str, str] | str:
         )
     lines += [""] * (2 - len(lines))
     return lines[0], lines[1]
+
+
+def _credentials_saved(client: Client, updated: Client, password: str, pin: str) -> str:
+    """Return the Italian line that reports what set-credentials changed."""
+    parts = []
+    if password and pin:
+        parts.append("password e PIN salvati nel portachiavi")
+    elif password:
+        parts.append("password salvata nel portachiavi")
+    elif pin:
+        parts.append("PIN salvato nel portachiavi")
+    if updated.user_id != client.user_id:
+        parts.append(f"utente {updated.user_id} salvato")
+    elif not parts:
+        parts.append(f"l'utente era già {updated.user_id}, nessuna modifica")
+    state = "complete" if updated.has_credentials else "ancora incomplete"
+    return f"{client.name}: {'; '.join(parts)} (credenziali {state})."
 
 
 def _tray(args, studio) -> int:
