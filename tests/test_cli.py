@@ -430,3 +430,87 @@ def test_user_id_saved_normalised_and_message_says_what_changed(studio, small_li
     client = studio.resolve("DNNLSS63C58G224U")
     assert client.login_user_id == "DNNLSS63C58G224U"
     assert studio.secrets.get(client.id, SecretKind.PIN) == "0987654321"
+
+
+# -- set-credentials on a terminal -------------------------------------------------
+
+
+def test_terminal_asks_password_twice_and_refuses_a_mismatch(
+    studio, small_list, trayapp_home
+):
+    from test_cli_import import Terminal
+
+    studio.import_file(small_list)
+    terminal = Terminal("set-credentials", "DNNLSS63C58G224U")
+    terminal.expect("Password di ROSSI MARIO (invio: invariata): ")
+    terminal.send("Segreta1!")
+    terminal.expect("Ripeti: ")
+    terminal.send("Segreta2!")
+    refused = terminal.expect("modificato")
+
+    assert terminal.finish() == 2
+    assert "trayapp: le due password non coincidono: nulla è stato modificato" in (
+        refused
+    )
+    client = studio.resolve("DNNLSS63C58G224U")
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) is None
+    assert client.has_password is False
+    assert "Segreta" not in terminal.output
+    assert find_secrets([trayapp_home], {"Segreta1!", "Segreta2!"}) == []
+
+
+def test_terminal_asks_pin_twice_and_saves_both(studio, small_list, trayapp_home):
+    from test_cli_import import Terminal
+
+    studio.import_file(small_list)
+    mismatch = Terminal("set-credentials", "DNNLSS63C58G224U")
+    for prompt, answer in (
+        ("Password di ROSSI MARIO (invio: invariata): ", "Segreta1!"),
+        ("Ripeti: ", "Segreta1!"),
+        ("PIN (invio: invariato): ", "1234567890"),
+        ("Ripeti: ", "1234567899"),
+    ):
+        mismatch.expect(prompt)
+        mismatch.send(answer)
+    refused = mismatch.expect("modificato")
+    assert mismatch.finish() == 2
+    assert "trayapp: i due PIN non coincidono: nulla è stato modificato" in refused
+    client = studio.resolve("DNNLSS63C58G224U")
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) is None
+    assert studio.secrets.get(client.id, SecretKind.PIN) is None
+
+    terminal = Terminal("set-credentials", "DNNLSS63C58G224U")
+    for prompt, answer in (
+        ("Password di ROSSI MARIO (invio: invariata): ", "Segreta1!"),
+        ("Ripeti: ", "Segreta1!"),
+        ("PIN (invio: invariato): ", "1234567890"),
+        ("Ripeti: ", "1234567890"),
+    ):
+        terminal.expect(prompt)
+        terminal.send(answer)
+    saved = terminal.expect("(credenziali complete).")
+
+    assert terminal.finish() == 0
+    assert "ROSSI MARIO: password e PIN salvati nel portachiavi" in saved
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Segreta1!"
+    assert studio.secrets.get(client.id, SecretKind.PIN) == "1234567890"
+    assert "Segreta1!" not in terminal.output + mismatch.output
+    assert "1234567890" not in terminal.output + mismatch.output
+    secrets = {"Segreta1!", "1234567890", "1234567899"}
+    assert find_secrets([trayapp_home], secrets) == []
+
+
+def test_terminal_empty_answers_ask_no_repeat(studio, small_list):
+    from test_cli_import import Terminal
+
+    studio.import_file(small_list)
+    terminal = Terminal("set-credentials", "DNNLSS63C58G224U")
+    terminal.expect("Password di ROSSI MARIO (invio: invariata): ")
+    terminal.send("")
+    terminal.expect("PIN (invio: invariato): ")
+    terminal.send("")
+    refused = terminal.expect("modificato")
+
+    assert terminal.finish() == 2
+    assert "Ripeti" not in terminal.output
+    assert "trayapp: nessuna password, PIN o utente da salvare" in refused

@@ -647,8 +647,15 @@ def _set_credentials(args, studio) -> int:
         if not sys.stdin.isatty():
             _fail("nessun terminale per chiedere la password: usa --stdin")
             return EXIT_USAGE
-        password = getpass.getpass(f"Password di {client.name} (invio: invariata): ")
-        pin = getpass.getpass("PIN (invio: invariato): ")
+        typed_password = _ask_twice(f"Password di {client.name} (invio: invariata): ")
+        if typed_password is None:
+            _fail("le due password non coincidono: nulla è stato modificato")
+            return EXIT_USAGE
+        typed_pin = _ask_twice("PIN (invio: invariato): ")
+        if typed_pin is None:
+            _fail("i due PIN non coincidono: nulla è stato modificato")
+            return EXIT_USAGE
+        password, pin = typed_password, typed_pin
     if not password and not pin and args.user_id is None:
         _fail("nessuna password, PIN o utente da salvare: nulla è stato modificato")
         return EXIT_USAGE
@@ -660,6 +667,17 @@ def _set_credentials(args, studio) -> int:
     )
     print(_credentials_saved(client, updated, password, pin))
     return EXIT_OK
+
+
+def _ask_twice(prompt: str) -> str | None:
+    """Prompt for a hidden value and, unless it is left empty, for it again.
+
+    Returns the value, "" when left empty, or None when the two differ.
+    """
+    value = getpass.getpass(prompt)
+    if value and getpass.getpass("Ripeti: ") != value:
+        return None
+    return value
 
 
 def _read_secret_lines(data: bytes) -> tuple[str, str] | str:
