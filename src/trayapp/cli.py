@@ -549,6 +549,12 @@ def _new_password(args, studio) -> int:
             f"--length: la password deve avere da {MIN_LENGTH} a {MAX_LENGTH} caratteri"
         )
         return EXIT_USAGE
+    if not sys.stdin.isatty():
+        _fail(
+            "nessun terminale per confermare che la nuova password è stata impostata "
+            "sul portale: esegui «trayapp new-password» in un terminale"
+        )
+        return EXIT_USAGE
     password = generate_password(args.length)
     # Showing the new password is the point of this command: the user types
     # it on the portal. It goes to the terminal only, never to the log.
