@@ -186,6 +186,11 @@ def test_missing_client_names_it(trayapp_home):
     [
         (
             ["paths", "--nonesiste"],
+            "uso: trayapp paths [-h] [--json]",
+            "trayapp paths: errore: argomenti non riconosciuti: --nonesiste",
+        ),
+        (
+            ["--nonesiste", "paths"],
             USAGE,
             "trayapp: errore: argomenti non riconosciuti: --nonesiste",
         ),
@@ -205,6 +210,35 @@ def test_missing_client_names_it(trayapp_home):
             "trayapp: errore: argomento --debug: valore non accettato: 'sì'",
         ),
         (
+            ["list", "--json", "extra"],
+            "uso: trayapp list [-h] [--json]",
+            "trayapp list: errore: argomenti non riconosciuti: extra",
+        ),
+        (
+            ["list", "--debug"],
+            "uso: trayapp list [-h] [--json]",
+            "trayapp list: errore: argomenti non riconosciuti: --debug; --debug va "
+            "scritto prima del comando: trayapp --debug list",
+        ),
+        (
+            ["paths", "--home", "/tmp/altrove"],
+            "uso: trayapp paths [-h] [--json]",
+            "trayapp paths: errore: argomenti non riconosciuti: --home /tmp/altrove; "
+            "--home va scritto prima del comando: trayapp --home CARTELLA paths",
+        ),
+        (
+            ["paths", "--home=/tmp/altrove"],
+            "uso: trayapp paths [-h] [--json]",
+            "trayapp paths: errore: argomenti non riconosciuti: --home=/tmp/altrove; "
+            "--home va scritto prima del comando: trayapp --home CARTELLA paths",
+        ),
+        (
+            ["list", "--version"],
+            "uso: trayapp list [-h] [--json]",
+            "trayapp list: errore: argomenti non riconosciuti: --version; --version "
+            "va scritto prima del comando: trayapp --version",
+        ),
+        (
             ["new-password", "01314440460", "--length", "dodici"],
             "uso: trayapp new-password [-h] [--length N] CLIENTE",
             "trayapp new-password: errore: argomento --length: "
@@ -218,6 +252,18 @@ def test_usage_error_in_italian(trayapp_home, args, usage, error):
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [usage, error]
+
+
+def test_unknown_option_of_a_command_shows_its_usage(trayapp_home, tmp_path):
+    result = run_trayapp("import", "--bogus", str(tmp_path / "clienti.csv"))
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        'uso: trayapp import [-h] [--dry-run] [--json] [--map "COLONNA=CAMPO"] [--yes]',
+        "                    FILE",
+        "trayapp import: errore: argomenti non riconosciuti: --bogus",
+    ]
 
 
 def _argparse_msgids() -> set[str]:
