@@ -514,3 +514,52 @@ def test_terminal_empty_answers_ask_no_repeat(studio, small_list):
     assert terminal.finish() == 2
     assert "Ripeti" not in terminal.output
     assert "trayapp: nessuna password, PIN o utente da salvare" in refused
+
+
+# -- empty results -----------------------------------------------------------------
+
+
+def test_list_of_an_empty_index_says_so(trayapp_home, keyring_daemon):
+    result = trayapp("list")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Nessun cliente nell'indice: aggiungili con «trayapp import FILE» o dalla "
+        "rubrica.\n"
+    )
+
+
+def test_list_counts_one_client_in_the_singular(studio, tmp_path):
+    one = tmp_path / "uno.csv"
+    one.write_text(HEADER + "PF;;ROSSI;MARIO;DNNLSS63C58G224U;;\n", encoding="utf-8")
+    studio.import_file(one)
+
+    result = trayapp("list")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "1 cliente\n"
+
+
+def test_audit_without_entries_says_so(studio, small_list):
+    studio.import_file(small_list)
+
+    by_client = trayapp("audit", "--client", "DNNLSS63C58G224U")
+    deleted = trayapp("audit", "--client", "c-eliminato")
+    future = trayapp("audit", "--since", "2099-01-31")
+    both = trayapp("audit", "--client", "DNNLSS63C58G224U", "--since", "2099-01-31")
+    as_json = trayapp("audit", "--since", "2099-01-31", "--json")
+
+    for result in (by_client, deleted, future, both, as_json):
+        assert result.returncode == 0, result.stderr
+    assert (by_client.stdout, by_client.stderr) == (
+        "",
+        "Nessuna voce nel registro per ROSSI MARIO.\n",
+    )
+    assert deleted.stderr == "Nessuna voce nel registro per c-eliminato.\n"
+    assert (future.stdout, future.stderr) == (
+        "",
+        "Nessuna voce nel registro dal 31/01/2099.\n",
+    )
+    assert both.stderr == "Nessuna voce nel registro per ROSSI MARIO dal 31/01/2099.\n"
+    assert (as_json.stdout, as_json.stderr) == ("[]\n", "")

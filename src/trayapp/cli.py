@@ -501,7 +501,16 @@ def _list(args, studio) -> int:
             f"{client.id}  {client.codice_fiscale:16}  {KIND_LABELS[client.kind]:14}  "
             f"{client.name}  [{credentials}]{link}"
         )
-    print(f"{len(clients)} clienti", file=sys.stderr)
+    if not clients:
+        print(
+            "Nessun cliente nell'indice: aggiungili con «trayapp import FILE» o "
+            "dalla rubrica.",
+            file=sys.stderr,
+        )
+    elif len(clients) == 1:
+        print("1 cliente", file=sys.stderr)
+    else:
+        print(f"{len(clients)} clienti", file=sys.stderr)
     return EXIT_OK
 
 
@@ -594,12 +603,14 @@ def _audit(args, studio) -> int:
     from trayapp.audit import ACTION_LABELS, outcome_label
 
     client_id = ""
+    client_name = ""
     if args.client:
         try:
-            client_id = studio.resolve(args.client).id
+            client = studio.resolve(args.client)
+            client_id, client_name = client.id, client.name
         except ClientNotFound:
             # A deleted client is no longer in the index but still in the log.
-            client_id = args.client.strip()
+            client_id = client_name = args.client.strip()
     since = None
     if args.since:
         try:
@@ -610,6 +621,12 @@ def _audit(args, studio) -> int:
     entries = studio.audit.entries(client_id, since) if studio.audit else []
     if args.json:
         print(json.dumps(entries, ensure_ascii=False))
+        return EXIT_OK
+    if not entries:
+        scope = f" per {client_name}" if client_name else ""
+        if since is not None:
+            scope += f" dal {since:%d/%m/%Y}"
+        print(f"Nessuna voce nel registro{scope}.", file=sys.stderr)
         return EXIT_OK
     for entry in entries:
         action = ACTION_LABELS.get(entry["action"], entry["action"])
