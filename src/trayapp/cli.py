@@ -25,6 +25,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 TARGET_CHOICES = ("cassetto", "fatture", "area-riservata")
+CLIENT_HELP = "codice fiscale, partita IVA, id di «trayapp list» o nome"
 
 
 def _integer(text: str) -> int:
@@ -54,18 +55,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMANDO")
 
-    commands.add_parser("tray", help="avvia l'icona nella tray (predefinito)")
     commands.add_parser(
-        "rubrica", help="apre la rubrica clienti (avvia la tray se serve)"
+        "tray",
+        help="avvia l'icona nella tray (predefinito)",
+        description="Avvia l'icona nella tray, con i clienti nel menu. È il comando "
+        "predefinito: «trayapp» da solo fa lo stesso.",
+    )
+    commands.add_parser(
+        "rubrica",
+        help="apre la rubrica clienti (avvia la tray se serve)",
+        description="Apre la finestra della rubrica clienti; se la tray non è in "
+        "esecuzione, la avvia.",
     )
 
-    listing = commands.add_parser("list", help="elenca i clienti")
+    listing = commands.add_parser(
+        "list",
+        help="elenca i clienti",
+        description="Elenca i clienti dell'indice, in ordine di nome, con id, codice "
+        "fiscale e stato delle credenziali.",
+    )
     listing.add_argument("--json", action="store_true", help="stampa un array JSON")
 
     importing = commands.add_parser(
-        "import", help="importa un elenco clienti CSV o XLSX"
+        "import",
+        help="importa un elenco clienti CSV, testo Unicode di Excel o XLSX",
+        description="Importa un elenco clienti da un file CSV, testo Unicode di "
+        "Excel (UTF-16) o XLSX: mostra l'anteprima e chiede conferma prima di "
+        "salvare.",
     )
-    importing.add_argument("file", type=Path, metavar="FILE")
+    importing.add_argument(
+        "file", type=Path, metavar="FILE", help="il file .csv, .txt o .xlsx"
+    )
     importing.add_argument(
         "--dry-run",
         action="store_true",
@@ -86,11 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="importa senza chiedere conferma dopo l'anteprima",
     )
 
-    login = commands.add_parser("login", help="accede al portale come il cliente")
-    login.add_argument(
-        "client", metavar="CLIENTE", help="codice fiscale, partita IVA o id"
+    login = commands.add_parser(
+        "login",
+        help="accede al portale come il cliente",
+        description="Accede al portale dell'Agenzia delle Entrate con le credenziali "
+        "del cliente, in un browser aperto da trayapp.",
     )
-    login.add_argument("--target", choices=TARGET_CHOICES, default=None)
+    login.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
+    login.add_argument(
+        "--target",
+        choices=TARGET_CHOICES,
+        default=None,
+        help="pagina da aprire dopo l'accesso: cassetto fiscale (predefinito), "
+        "fatture e corrispettivi o area riservata",
+    )
     login.add_argument(
         "--no-wait",
         action="store_true",
@@ -98,15 +127,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     unblock = commands.add_parser(
-        "unblock", help="riattiva il Login dopo accessi rifiutati o un'utenza bloccata"
+        "unblock",
+        help="riattiva il Login dopo accessi rifiutati o un'utenza bloccata",
+        description="Azzera il contatore degli accessi rifiutati del cliente e "
+        "riattiva il Login, dopo aver sistemato le credenziali o sbloccato l'utenza.",
     )
-    unblock.add_argument("client", metavar="CLIENTE")
+    unblock.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
 
     renewal = commands.add_parser(
         "new-password",
         help="genera una nuova password valida per il portale e la salva dopo conferma",
+        description="Genera una nuova password valida per il portale e la mostra; "
+        "dopo che l'hai impostata sul portale e confermato nel terminale, la salva "
+        "e tiene la precedente.",
     )
-    renewal.add_argument("client", metavar="CLIENTE")
+    renewal.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
     renewal.add_argument(
         "--length",
         type=_integer,
@@ -115,22 +150,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="lunghezza, da 8 a 15 caratteri (12)",
     )
     restore = commands.add_parser(
-        "restore-password", help="rimette la password sostituita dall'ultimo rinnovo"
+        "restore-password",
+        help="rimette la password sostituita dall'ultimo rinnovo",
+        description="Rimette la password che l'ultimo «trayapp new-password» ha "
+        "sostituito, se sul portale è rimasta quella.",
     )
-    restore.add_argument("client", metavar="CLIENTE")
+    restore.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
 
-    audit = commands.add_parser("audit", help="mostra il registro delle operazioni")
-    audit.add_argument("--client", metavar="CLIENTE", default=None)
+    audit = commands.add_parser(
+        "audit",
+        help="mostra il registro delle operazioni",
+        description="Mostra il registro delle operazioni: accessi, modifiche, "
+        "importazioni, backup ed esportazioni, con data, utente ed esito.",
+    )
+    audit.add_argument(
+        "--client",
+        metavar="CLIENTE",
+        default=None,
+        help="solo le voci di questo cliente (anche se è stato eliminato: usa l'id)",
+    )
     audit.add_argument("--since", metavar="AAAA-MM-GG", default=None, help="dal giorno")
-    audit.add_argument("--json", action="store_true")
+    audit.add_argument("--json", action="store_true", help="stampa un array JSON")
 
-    email = commands.add_parser("email", help="nuovo messaggio al cliente")
-    email.add_argument("client", metavar="CLIENTE")
+    email = commands.add_parser(
+        "email",
+        help="nuovo messaggio al cliente",
+        description="Apre un nuovo messaggio all'email del cliente nel programma di "
+        "posta predefinito.",
+    )
+    email.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
 
     credentials = commands.add_parser(
-        "set-credentials", help="salva password e PIN del cliente nel portachiavi"
+        "set-credentials",
+        help="salva password e PIN del cliente nel portachiavi",
+        description="Salva password e PIN del cliente nel portachiavi del sistema e, "
+        "con --user-id, l'utente Fisconline/Entratel. In un terminale password e PIN "
+        "si scrivono due volte, senza mostrarli.",
     )
-    credentials.add_argument("client", metavar="CLIENTE")
+    credentials.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
     credentials.add_argument(
         "--stdin",
         action="store_true",
@@ -146,18 +203,30 @@ def build_parser() -> argparse.ArgumentParser:
     exchange_commands.add_parsers(commands)
 
     paths = commands.add_parser(
-        "paths", help="mostra dove sono indice, configurazione e log"
+        "paths",
+        help="mostra dove sono indice, configurazione e log",
+        description="Mostra le cartelle e i file dove trayapp tiene indice, "
+        "configurazione e log.",
     )
-    paths.add_argument("--json", action="store_true")
+    paths.add_argument("--json", action="store_true", help="stampa un oggetto JSON")
 
     autostart = commands.add_parser(
-        "autostart", help="attiva, disattiva o mostra l'avvio all'accesso"
+        "autostart",
+        help="attiva, disattiva o mostra l'avvio all'accesso",
+        description="Attiva (on) o disattiva (off) l'avvio di trayapp all'accesso "
+        "al computer, o ne mostra lo stato (status).",
     )
     autostart.add_argument(
-        "action", choices=("on", "off", "status"), metavar="on|off|status"
+        "action",
+        choices=("on", "off", "status"),
+        metavar="on|off|status",
+        help="attiva, disattiva o mostra lo stato",
     )
     commands.add_parser(
-        "self-test", help="controlla icone, portachiavi, pagine, profilo e browser"
+        "self-test",
+        help="controlla icone, portachiavi, pagine, profilo e browser",
+        description="Controlla che icone, portachiavi, pagine del portale, profilo e "
+        "browser siano pronti, e stampa l'esito di ogni controllo.",
     )
     return parser
 

@@ -54,8 +54,16 @@ def add_parsers(commands) -> None:
         "export",
         help="esporta l'elenco clienti: .csv o .xlsx (solo anagrafica) o .kdbx "
         "(KeePass, con password e PIN)",
+        description="Esporta l'elenco clienti in FILE, nel formato della sua "
+        "estensione: .csv o .xlsx con la sola anagrafica, .kdbx (KeePass) con "
+        "password e PIN cifrati.",
     )
-    export.add_argument("file", type=Path, metavar="FILE")
+    export.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="il file .csv, .xlsx o .kdbx da scrivere",
+    )
     export.add_argument(
         "--passphrase-stdin",
         action="store_true",
