@@ -215,7 +215,7 @@ def test_import_dry_run_prints_italian_summary(trayapp_home, keyring_daemon):
     result = trayapp("import", str(SAMPLES / "clienti-excel.csv"), "--dry-run")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
-        "Prova (nessun dato salvato): 300 importati, 0 aggiornati"
+        "Prova (nessun dato salvato): 300 da importare, 0 da aggiornare, 0 invariati"
     )
     assert (
         not (trayapp_home / "data" / "clients.json").exists()
@@ -563,3 +563,36 @@ def test_audit_without_entries_says_so(studio, small_list):
     )
     assert both.stderr == "Nessuna voce nel registro per ROSSI MARIO dal 31/01/2099.\n"
     assert (as_json.stdout, as_json.stderr) == ("[]\n", "")
+
+
+# -- the import summary --------------------------------------------------------------
+
+
+def test_import_summary_in_the_singular_and_preview_not_done(studio, tmp_path):
+    path = tmp_path / "poche.csv"
+    path.write_text(
+        HEADER
+        + "PF;;ROSSI;MARIO;dnnlss63c58g224u;;\n"
+        + "PF;;VERDI;LUCA;NONVALIDO;;\n",
+        encoding="utf-8",
+    )
+
+    preview = trayapp("import", str(path), "--dry-run")
+    done = trayapp("import", str(path))
+    again = trayapp("import", str(path))
+
+    assert preview.returncode == 0, preview.stderr
+    lines = preview.stdout.splitlines()
+    assert lines[:2] == [
+        "Prova (nessun dato salvato): 1 da importare, 0 da aggiornare, 0 invariati, "
+        "1 riga da correggere, 1 riga da scartare",
+        "Password e PIN: 0 da aggiungere, 0 da sostituire, 0 tenuti quelli già salvati",
+    ]
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        "1 importato, 0 aggiornati, 0 invariati, 1 riga corretta, 1 riga scartata",
+        "Password e PIN: 0 aggiunti, 0 sostituiti, 0 tenuti quelli già salvati",
+    ]
+    assert again.stdout.splitlines()[0] == (
+        "0 importati, 0 aggiornati, 1 invariato, 1 riga corretta, 1 riga scartata"
+    )

@@ -783,8 +783,8 @@ def test_import_keepass_goes_through_running_tray(
 
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.strip() == (
-        "Prova (nessun dato salvato): 4 importati, 0 aggiornati, 0 invariati, "
-        "0 voci scartate"
+        "Prova (nessun dato salvato): 4 da importare, 0 da aggiornare, 0 invariati, "
+        "0 voci da scartare"
     )
     assert after_dry_run == {}
     assert result.returncode == 0, result.stderr

@@ -182,6 +182,7 @@ def run_export(args, studio) -> int:
 def run_import_keepass(args, studio) -> int:
     from trayapp.domain.validation import FIELD_LABELS, shown
     from trayapp.exchange.service import import_keepass
+    from trayapp.import_command import summary_line
 
     password = read_passphrase(
         args, "Password principale del database KeePass: ", confirm=False
@@ -197,12 +198,7 @@ def run_import_keepass(args, studio) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
         return EXIT_OK
-    prefix = "Prova (nessun dato salvato): " if args.dry_run else ""
-    print(
-        f"{prefix}{report.imported} importati, {report.updated} aggiornati, "
-        f"{report.unchanged} invariati, {len({r.row for r in report.rejected})} "
-        "voci scartate"
-    )
+    print(summary_line(report, entry=("voce", "voci")))
     for rejection in [*report.rejected, *report.warnings]:
         label = FIELD_LABELS.get(rejection.field, rejection.field)
         title = shown(titles.get(rejection.row, ""))
