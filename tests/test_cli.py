@@ -215,7 +215,7 @@ def test_import_dry_run_prints_italian_summary(trayapp_home, keyring_daemon):
     result = trayapp("import", str(SAMPLES / "clienti-excel.csv"), "--dry-run")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
-        "Prova (nessun dato salvato): 300 importati, 0 aggiornati"
+        "Prova (nessun dato salvato): 300 da importare, 0 da aggiornare, 0 invariati"
     )
     assert (
         not (trayapp_home / "data" / "clients.json").exists()
@@ -263,3 +263,336 @@ def test_no_keyring_lists_but_refuses_secrets(trayapp_home, small_list, tmp_path
     assert find_secrets(
         [trayapp_home, tmp_path / "con-password.csv"], {"Segreta1!"}
     ) == [(tmp_path / "con-password.csv", "Segreta1!")]
+
+
+# -- the home folder -------------------------------------------------------------
+
+
+def test_home_that_is_a_file_refused(tmp_path):
+    regular = tmp_path / "note.txt"
+    regular.write_text("appunti", encoding="utf-8")
+    env = dict(os.environ)
+    env.pop("TRAYAPP_HOME", None)
+
+    by_option = trayapp("--home", str(regular), "list", env=env)
+    by_variable = trayapp("list", env=dict(env, TRAYAPP_HOME=str(regular)))
+
+    assert by_option.returncode == 1
+    assert by_option.stdout == ""
+    assert by_option.stderr == (
+        f"trayapp: la cartella {regular} non si può usare come home di trayapp: "
+        "è un file. Indica con --home un'altra cartella.\n"
+    )
+    assert by_variable.returncode == 1
+    assert by_variable.stderr == (
+        f"trayapp: la cartella {regular} non si può usare come home di trayapp: "
+        "è un file. Indica con TRAYAPP_HOME un'altra cartella.\n"
+    )
+    assert regular.read_text(encoding="utf-8") == "appunti"
+
+
+@pytest.mark.parametrize(
+    ("home", "reason"),
+    [
+        ("note.txt/trayapp", "una parte del percorso è un file, non una cartella"),
+        (
+            "/proc/trayapp-home",
+            "il percorso non esiste e lì non si possono creare cartelle",
+        ),
+    ],
+)
+def test_home_that_cannot_be_made_refused(tmp_path, home, reason):
+    (tmp_path / "note.txt").write_text("appunti", encoding="utf-8")
+    folder = tmp_path / home
+    env = dict(os.environ, TRAYAPP_HOME=str(folder))
+
+    result = trayapp("list", env=env)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"trayapp: la cartella {folder} non si può usare come home di trayapp: "
+        f"non si può creare: {reason}. Indica con TRAYAPP_HOME un'altra cartella.\n"
+    )
+
+
+def test_home_with_a_file_in_place_of_its_logs_refused(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "logs").write_text("", encoding="utf-8")
+
+    result = trayapp("--home", str(home), "paths")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"trayapp: la cartella {home / 'logs'} non si può usare come home di "
+        "trayapp: è un file. Indica con --home un'altra cartella.\n"
+    )
+
+
+# -- set-credentials: the user id ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user_id", "error"),
+    [
+        (
+            "abc",
+            "trayapp: Utente Fisconline: «abc» non è il codice fiscale dell'utente: "
+            "deve avere 16 caratteri (persona fisica) o 11 cifre (società o ente), "
+            "ne ha 3",
+        ),
+        (
+            "DNNLSS63C58G224X",
+            "trayapp: Utente Fisconline: «DNNLSS63C58G224X» non è il codice fiscale "
+            "dell'utente: il carattere di controllo non corrisponde: controlla di "
+            "averlo scritto bene",
+        ),
+        (
+            "",
+            "trayapp: Utente Fisconline: è vuoto: indica il codice fiscale "
+            "dell'utente Fisconline",
+        ),
+    ],
+)
+def test_bad_user_id_changes_nothing(studio, small_list, user_id, error):
+    studio.import_file(small_list)
+    stored = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--user-id",
+        "CSTPPL57P19L219T",
+        "--stdin",
+        stdin="Prima1!x\n",
+    )
+    assert stored.returncode == 0, stored.stderr
+
+    result = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--user-id",
+        user_id,
+        "--stdin",
+        stdin="Dopo2!xx\n",
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == error + "\n"
+    client = studio.resolve("DNNLSS63C58G224U")
+    assert client.login_user_id == "CSTPPL57P19L219T"
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Prima1!x"
+
+
+def test_user_id_saved_normalised_and_message_says_what_changed(studio, small_list):
+    studio.import_file(small_list)
+
+    user_only = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--user-id",
+        " dnnlss63c58g224u ",
+        "--stdin",
+        stdin="",
+    )
+    again = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--user-id",
+        "DNNLSS63C58G224U",
+        "--stdin",
+        stdin="",
+    )
+    pin_only = trayapp(
+        "set-credentials", "DNNLSS63C58G224U", "--stdin", stdin="\n1234567890\n"
+    )
+    both = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--stdin",
+        stdin="Segreta1!\n0987654321\n",
+    )
+
+    assert user_only.returncode == 0, user_only.stderr
+    assert user_only.stdout == (
+        "ROSSI MARIO: utente DNNLSS63C58G224U salvato (credenziali ancora incomplete).\n"
+    )
+    assert again.stdout == (
+        "ROSSI MARIO: l'utente era già DNNLSS63C58G224U, nessuna modifica "
+        "(credenziali ancora incomplete).\n"
+    )
+    assert pin_only.stdout == (
+        "ROSSI MARIO: PIN salvato nel portachiavi (credenziali ancora incomplete).\n"
+    )
+    assert both.stdout == (
+        "ROSSI MARIO: password e PIN salvati nel portachiavi (credenziali complete).\n"
+    )
+    client = studio.resolve("DNNLSS63C58G224U")
+    assert client.login_user_id == "DNNLSS63C58G224U"
+    assert studio.secrets.get(client.id, SecretKind.PIN) == "0987654321"
+
+
+# -- set-credentials on a terminal -------------------------------------------------
+
+
+def test_terminal_asks_password_twice_and_refuses_a_mismatch(
+    studio, small_list, trayapp_home
+):
+    from test_cli_import import Terminal
+
+    studio.import_file(small_list)
+    terminal = Terminal("set-credentials", "DNNLSS63C58G224U")
+    terminal.expect("Password di ROSSI MARIO (invio: invariata): ")
+    terminal.send("Segreta1!")
+    terminal.expect("Ripeti: ")
+    terminal.send("Segreta2!")
+    refused = terminal.expect("modificato")
+
+    assert terminal.finish() == 2
+    assert "trayapp: le due password non coincidono: nulla è stato modificato" in (
+        refused
+    )
+    client = studio.resolve("DNNLSS63C58G224U")
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) is None
+    assert client.has_password is False
+    assert "Segreta" not in terminal.output
+    assert find_secrets([trayapp_home], {"Segreta1!", "Segreta2!"}) == []
+
+
+def test_terminal_asks_pin_twice_and_saves_both(studio, small_list, trayapp_home):
+    from test_cli_import import Terminal
+
+    studio.import_file(small_list)
+    mismatch = Terminal("set-credentials", "DNNLSS63C58G224U")
+    for prompt, answer in (
+        ("Password di ROSSI MARIO (invio: invariata): ", "Segreta1!"),
+        ("Ripeti: ", "Segreta1!"),
+        ("PIN (invio: invariato): ", "1234567890"),
+        ("Ripeti: ", "1234567899"),
+    ):
+        mismatch.expect(prompt)
+        mismatch.send(answer)
+    refused = mismatch.expect("modificato")
+    assert mismatch.finish() == 2
+    assert "trayapp: i due PIN non coincidono: nulla è stato modificato" in refused
+    client = studio.resolve("DNNLSS63C58G224U")
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) is None
+    assert studio.secrets.get(client.id, SecretKind.PIN) is None
+
+    terminal = Terminal("set-credentials", "DNNLSS63C58G224U")
+    for prompt, answer in (
+        ("Password di ROSSI MARIO (invio: invariata): ", "Segreta1!"),
+        ("Ripeti: ", "Segreta1!"),
+        ("PIN (invio: invariato): ", "1234567890"),
+        ("Ripeti: ", "1234567890"),
+    ):
+        terminal.expect(prompt)
+        terminal.send(answer)
+    saved = terminal.expect("(credenziali complete).")
+
+    assert terminal.finish() == 0
+    assert "ROSSI MARIO: password e PIN salvati nel portachiavi" in saved
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Segreta1!"
+    assert studio.secrets.get(client.id, SecretKind.PIN) == "1234567890"
+    assert "Segreta1!" not in terminal.output + mismatch.output
+    assert "1234567890" not in terminal.output + mismatch.output
+    secrets = {"Segreta1!", "1234567890", "1234567899"}
+    assert find_secrets([trayapp_home], secrets) == []
+
+
+def test_terminal_empty_answers_ask_no_repeat(studio, small_list):
+    from test_cli_import import Terminal
+
+    studio.import_file(small_list)
+    terminal = Terminal("set-credentials", "DNNLSS63C58G224U")
+    terminal.expect("Password di ROSSI MARIO (invio: invariata): ")
+    terminal.send("")
+    terminal.expect("PIN (invio: invariato): ")
+    terminal.send("")
+    refused = terminal.expect("modificato")
+
+    assert terminal.finish() == 2
+    assert "Ripeti" not in terminal.output
+    assert "trayapp: nessuna password, PIN o utente da salvare" in refused
+
+
+# -- empty results -----------------------------------------------------------------
+
+
+def test_list_of_an_empty_index_says_so(trayapp_home, keyring_daemon):
+    result = trayapp("list")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Nessun cliente nell'indice: aggiungili con «trayapp import FILE» o dalla "
+        "rubrica.\n"
+    )
+
+
+def test_list_counts_one_client_in_the_singular(studio, tmp_path):
+    one = tmp_path / "uno.csv"
+    one.write_text(HEADER + "PF;;ROSSI;MARIO;DNNLSS63C58G224U;;\n", encoding="utf-8")
+    studio.import_file(one)
+
+    result = trayapp("list")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "1 cliente\n"
+
+
+def test_audit_without_entries_says_so(studio, small_list):
+    studio.import_file(small_list)
+
+    by_client = trayapp("audit", "--client", "DNNLSS63C58G224U")
+    deleted = trayapp("audit", "--client", "c-eliminato")
+    future = trayapp("audit", "--since", "2099-01-31")
+    both = trayapp("audit", "--client", "DNNLSS63C58G224U", "--since", "2099-01-31")
+    as_json = trayapp("audit", "--since", "2099-01-31", "--json")
+
+    for result in (by_client, deleted, future, both, as_json):
+        assert result.returncode == 0, result.stderr
+    assert (by_client.stdout, by_client.stderr) == (
+        "",
+        "Nessuna voce nel registro per ROSSI MARIO.\n",
+    )
+    assert deleted.stderr == "Nessuna voce nel registro per c-eliminato.\n"
+    assert (future.stdout, future.stderr) == (
+        "",
+        "Nessuna voce nel registro dal 31/01/2099.\n",
+    )
+    assert both.stderr == "Nessuna voce nel registro per ROSSI MARIO dal 31/01/2099.\n"
+    assert (as_json.stdout, as_json.stderr) == ("[]\n", "")
+
+
+# -- the import summary --------------------------------------------------------------
+
+
+def test_import_summary_in_the_singular_and_preview_not_done(studio, tmp_path):
+    path = tmp_path / "poche.csv"
+    path.write_text(
+        HEADER
+        + "PF;;ROSSI;MARIO;dnnlss63c58g224u;;\n"
+        + "PF;;VERDI;LUCA;NONVALIDO;;\n",
+        encoding="utf-8",
+    )
+
+    preview = trayapp("import", str(path), "--dry-run")
+    done = trayapp("import", str(path))
+    again = trayapp("import", str(path))
+
+    assert preview.returncode == 0, preview.stderr
+    lines = preview.stdout.splitlines()
+    assert lines[:2] == [
+        "Prova (nessun dato salvato): 1 da importare, 0 da aggiornare, 0 invariati, "
+        "1 riga da correggere, 1 riga da scartare",
+        "Password e PIN: 0 da aggiungere, 0 da sostituire, 0 tenuti quelli già salvati",
+    ]
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        "1 importato, 0 aggiornati, 0 invariati, 1 riga corretta, 1 riga scartata",
+        "Password e PIN: 0 aggiunti, 0 sostituiti, 0 tenuti quelli già salvati",
+    ]
+    assert again.stdout.splitlines()[0] == (
+        "0 importati, 0 aggiornati, 1 invariato, 1 riga corretta, 1 riga scartata"
+    )

@@ -117,14 +117,15 @@ def test_terminal_maps_previews_confirms(
             assert "esempi nascosti" in asked
         terminal.send(answer)
     preview = terminal.expect("Importare questi dati? [s/N] ")
-    assert "Prova (nessun dato salvato): 300 importati, 0 aggiornati" in preview
+    assert "Prova (nessun dato salvato): 300 da importare, 0 da aggiornare" in preview
     assert "Controllo 300/300 righe" in preview
     assert "Password e PIN: " in preview
     assert "riga " in preview
     assert studio.paths.index_file.read_bytes() == index_before
     assert keyring_items() == keyring_before
     terminal.send("s")
-    imported = terminal.expect("righe scartate", 180)
+    imported = terminal.expect("scartat", 180)
+    assert "300 importati, 0 aggiornati, 0 invariati" in imported
     assert "Importazione 300/300 righe" in imported
     assert terminal.finish() == 0
 
@@ -148,7 +149,7 @@ def test_terminal_proposes_remembered_choices(trayapp_home, keyring_daemon, tmp_
         terminal.expect(f"Campo per «{header}» [invio: ")
         terminal.send("")
     preview = terminal.expect("Importare questi dati? [s/N] ")
-    assert "0 importati, 0 aggiornati, 300 invariati" in preview
+    assert "0 da importare, 0 da aggiornare, 300 invariati" in preview
     terminal.send("n")
     assert "Importazione annullata" in terminal.expect("modificato.")
     assert terminal.finish() == 1
@@ -168,12 +169,12 @@ def test_cancelled_confirmation_writes_nothing(studio, tmp_path):
     dry_run = trayapp("import", str(path), "--dry-run")
     as_json = trayapp("import", str(path), "--dry-run", "--json")
 
-    assert "0 importati, " in preview
-    assert "sostituiti (da salvare)" in preview
+    assert "Prova (nessun dato salvato): 0 da importare, " in preview
+    assert " da sostituire, " in preview
     assert "Importazione annullata" in cancelled
     assert code == 1
     assert dry_run.returncode == 0, dry_run.stderr
-    assert dry_run.stdout.startswith("Prova (nessun dato salvato): 0 importati")
+    assert dry_run.stdout.startswith("Prova (nessun dato salvato): 0 da importare")
     report = json.loads(as_json.stdout)
     assert report["dry_run"] is True
     assert report["updated"] == len(report["secrets_replaced"]) > 0

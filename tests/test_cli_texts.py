@@ -116,14 +116,47 @@ def test_login_help_in_italian(trayapp_home):
     assert result.stdout.splitlines() == [
         *LOGIN_USAGE,
         "",
+        "Accede al portale dell'Agenzia delle Entrate con le credenziali del cliente,",
+        "in un browser aperto da trayapp.",
+        "",
         "argomenti posizionali:",
-        "  CLIENTE               codice fiscale, partita IVA o id",
+        "  CLIENTE               codice fiscale, partita IVA, id di «trayapp list» o",
+        "                        nome",
         "",
         "opzioni:",
         "  -h, --help            mostra questo aiuto ed esce",
         "  --target {cassetto,fatture,area-riservata}",
+        "                        pagina da aprire dopo l'accesso: cassetto fiscale",
+        "                        (predefinito), fatture e corrispettivi o area",
+        "                        riservata",
         "  --no-wait             esce subito dopo l'esito, chiudendo il browser",
     ]
+
+
+def test_import_help_names_every_format(trayapp_home):
+    result = run_trayapp("import", "--help")
+
+    assert result.returncode == 0, result.stderr
+    description = result.stdout.split("\n\n")[1]
+    assert " ".join(description.split()) == (
+        "Importa un elenco clienti da un file CSV, testo Unicode di Excel (UTF-16) "
+        "o XLSX: mostra l'anteprima e chiede conferma prima di salvare."
+    )
+    main_help = " ".join(run_trayapp("--help").stdout.split())
+    assert "import importa un elenco clienti CSV, testo Unicode di Excel o XLSX" in (
+        main_help
+    )
+
+
+def test_every_command_has_a_description_and_every_option_a_help():
+    for name, parser in _all_parsers().items():
+        assert parser.description, name
+        assert parser.description[0].isupper(), name
+        assert parser.description.endswith("."), name
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            assert action.help, (name, action.dest)
 
 
 def test_every_command_help_in_italian(trayapp_home):
@@ -186,8 +219,42 @@ def test_missing_client_names_it(trayapp_home):
     [
         (
             ["paths", "--nonesiste"],
+            "uso: trayapp paths [-h] [--json]",
+            "trayapp paths: errore: argomenti non riconosciuti: --nonesiste",
+        ),
+        (
+            ["--nonesiste", "paths"],
             USAGE,
             "trayapp: errore: argomenti non riconosciuti: --nonesiste",
+        ),
+        (
+            ["list", "--json", "extra"],
+            "uso: trayapp list [-h] [--json]",
+            "trayapp list: errore: argomenti non riconosciuti: extra",
+        ),
+        (
+            ["list", "--debug"],
+            "uso: trayapp list [-h] [--json]",
+            "trayapp list: errore: argomenti non riconosciuti: --debug; --debug va "
+            "scritto prima del comando: trayapp --debug list",
+        ),
+        (
+            ["paths", "--home", "/tmp/altrove"],
+            "uso: trayapp paths [-h] [--json]",
+            "trayapp paths: errore: argomenti non riconosciuti: --home /tmp/altrove; "
+            "--home va scritto prima del comando: trayapp --home CARTELLA paths",
+        ),
+        (
+            ["paths", "--home=/tmp/altrove"],
+            "uso: trayapp paths [-h] [--json]",
+            "trayapp paths: errore: argomenti non riconosciuti: --home=/tmp/altrove; "
+            "--home va scritto prima del comando: trayapp --home CARTELLA paths",
+        ),
+        (
+            ["list", "--version"],
+            "uso: trayapp list [-h] [--json]",
+            "trayapp list: errore: argomenti non riconosciuti: --version; --version "
+            "va scritto prima del comando: trayapp --version",
         ),
         (
             ["--home"],
@@ -218,6 +285,18 @@ def test_usage_error_in_italian(trayapp_home, args, usage, error):
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [usage, error]
+
+
+def test_unknown_option_of_a_command_shows_its_usage(trayapp_home, tmp_path):
+    result = run_trayapp("import", "--bogus", str(tmp_path / "clienti.csv"))
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        'uso: trayapp import [-h] [--dry-run] [--json] [--map "COLONNA=CAMPO"] [--yes]',
+        "                    FILE",
+        "trayapp import: errore: argomenti non riconosciuti: --bogus",
+    ]
 
 
 def _argparse_msgids() -> set[str]:

@@ -37,7 +37,7 @@ CLIENT_LIST = (
     ";01314440460;Legale rappresentante;;VjVxWb7@;8630944270;19/12/2025;\n"
     "00003;PF;;LOMBARDI;ALESSIA;LMBLSS64D60L736G;37057080170;Venezia;"
     "alessia.lombardi@example.it;lombardi@pec.example.it;311 2145812;;;"
-    "ENTRAT3L;5ED9J*ua;AB12CD34;04/06/2025;\n"
+    "LMBLSS64D60L736G;5ED9J*ua;AB12CD34;04/06/2025;\n"
     "00004;PF;;ROSSI;MARIO;CSTPPL57P19L219T;;;;;;;;;;;;\n"
 )
 RENEWED = ("Rinnovo#2025a", "Rinnovo#2025b")
@@ -233,6 +233,87 @@ def test_backup_without_terminal_asks_for_stdin(filled_studio, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("command", "name", "stdin"),
+    [
+        ("backup", "studio.backup", PASSPHRASE),
+        ("export", "elenco.csv", ""),
+        ("export", "elenco.xlsx", ""),
+        ("export", "clienti.kdbx", KEEPASS_PASSWORD),
+    ],
+)
+def test_existing_file_kept_unless_force(filled_studio, tmp_path, command, name, stdin):
+    target = tmp_path / name
+    target.write_bytes(b"dati di prima")
+    options = ["--passphrase-stdin"] if stdin else []
+
+    refused = trayapp(command, str(target), *options, stdin=stdin)
+
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        f"trayapp: il file {target} esiste già: scegli un altro nome o aggiungi "
+        "--force per sostituirlo\n"
+    )
+    assert target.read_bytes() == b"dati di prima"
+    files = sorted(path.name for path in tmp_path.iterdir() if path.is_file())
+    assert files == sorted(["clienti.csv", name])
+
+    replaced = trayapp(command, str(target), "--force", *options, stdin=stdin)
+
+    assert replaced.returncode == 0, replaced.stderr
+    assert target.read_bytes() != b"dati di prima"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_existing_file_refused_before_the_passphrase_prompt(filled_studio, tmp_path):
+    target = tmp_path / "studio.backup"
+    target.write_bytes(b"dati di prima")
+
+    result = trayapp("backup", str(target), stdin="")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"trayapp: il file {target} esiste già: scegli un altro nome o aggiungi "
+        "--force per sostituirlo\n"
+    )
+
+
+def test_window_calls_replace_the_file_its_dialog_confirmed(filled_studio, tmp_path):
+    from trayapp.exchange.files import ExchangeError
+    from trayapp.exchange.rpc import ExchangeCommands
+    from trayapp.window.exchange_api import ExchangeApi
+
+    backup_file = tmp_path / "studio.backup"
+    exported = tmp_path / "elenco.xlsx"
+    for path in (backup_file, exported):
+        path.write_bytes(b"dati di prima")
+    tray = ExchangeCommands(filled_studio)
+
+    class Window(ExchangeApi):
+        def _call(self, method, **params):
+            return {"result": getattr(tray, f"rpc_{method}")(**params)}
+
+    with pytest.raises(ExchangeError) as refused:
+        tray.rpc_write_backup(str(backup_file), PASSPHRASE, PASSPHRASE)
+    assert str(refused.value) == (
+        f"il file {backup_file} esiste già: scegli un altro nome o aggiungi --force "
+        "per sostituirlo"
+    )
+    with pytest.raises(ExchangeError):
+        tray.rpc_export_clients(str(exported))
+    assert backup_file.read_bytes() == exported.read_bytes() == b"dati di prima"
+
+    window = Window()
+    written = window.write_backup(str(backup_file), PASSPHRASE, PASSPHRASE)
+    listed = window.export_clients(str(exported))
+
+    assert written == {"result": {"path": str(backup_file), "count": 4}}
+    assert listed == {"result": {"path": str(exported), "count": 4, "secrets": False}}
+    assert backup_file.read_bytes().startswith(b"trayapp-backup\n")
+    assert exported.read_bytes().startswith(b"PK")
+
+
 def _flip(data: bytes, position: int) -> bytes:
     return data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1 :]
 
@@ -340,7 +421,7 @@ def test_plain_export_round_trip_without_secrets(
 ):
     expected = anagrafica(filled_studio)
     secrets = all_secret_values(filled_studio)
-    exported = tmp_path / f"clienti{suffix}"
+    exported = tmp_path / f"elenco{suffix}"
 
     result = trayapp("export", str(exported))
 
@@ -363,7 +444,7 @@ def test_plain_export_round_trip_without_secrets(
 
 
 def test_csv_export_is_excel_text(filled_studio, tmp_path):
-    exported = tmp_path / "clienti.csv"
+    exported = tmp_path / "elenco.csv"
     assert trayapp("export", str(exported)).returncode == 0
 
     text = exported.read_bytes().decode("utf-8-sig")
@@ -702,8 +783,8 @@ def test_import_keepass_goes_through_running_tray(
 
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.strip() == (
-        "Prova (nessun dato salvato): 4 importati, 0 aggiornati, 0 invariati, "
-        "0 voci scartate"
+        "Prova (nessun dato salvato): 4 da importare, 0 da aggiornare, 0 invariati, "
+        "0 voci da scartare"
     )
     assert after_dry_run == {}
     assert result.returncode == 0, result.stderr

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from desktop_env import (
@@ -37,3 +41,53 @@ def test_missing_tray_host_is_reported(
         _, stderr = stop_trayapp(tray)
     assert "nessuna area di notifica ha accolto l'icona" in stderr
     assert "gnome-shell-extension-appindicator" in stderr
+
+
+def test_no_display_is_reported_as_such(tmp_path, short_tmp, keyring_daemon):
+    from trayapp.tray.icon import NO_DISPLAY_MESSAGE
+
+    home, env = trayapp_home_env(tmp_path, short_tmp, keyring_daemon, "")
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+
+    stdout, stderr = start_trayapp(env).communicate(timeout=120)
+
+    assert stdout == f"trayapp: {NO_DISPLAY_MESSAGE}\n", stderr
+    assert NO_DISPLAY_MESSAGE == (
+        "Impossibile mostrare l'icona nell'area di notifica: nessuno schermo grafico "
+        "disponibile (DISPLAY e WAYLAND_DISPLAY non sono impostate). Avvia trayapp "
+        "dalla sessione del desktop; senza schermo funzionano solo i comandi come "
+        "«trayapp list»."
+    )
+    assert "GTK" not in stdout + stderr
+
+
+def test_missing_gtk_is_reported_with_what_to_install(x_display):
+    # gi set to None in sys.modules makes every import of it fail, as on a
+    # machine without PyGObject.
+    script = (
+        "import sys; sys.modules['gi'] = None\n"
+        "from trayapp.tray.icon import TrayUnavailableError, load_pystray\n"
+        "try:\n"
+        "    load_pystray()\n"
+        "except TrayUnavailableError as error:\n"
+        "    print(error)\n"
+    )
+    env = dict(os.environ, DISPLAY=x_display, PYSTRAY_BACKEND="gtk")
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "Impossibile mostrare il menu dell'icona nell'area di notifica: manca il "
+        "supporto GTK. Installa PyGObject e i pacchetti gir1.2-gtk-3.0 (e, per i "
+        "desktop con AppIndicator, gir1.2-ayatanaappindicator3-0.1), poi riavvia "
+        "trayapp. (gtk: "
+    ), result.stdout

@@ -70,11 +70,19 @@ def client_with_password(studio, tmp_path):
 
 
 def test_new_password_confirmed_keeps_previous(studio, client_with_password):
-    client = client_with_password
-    result = run(["new-password", client.codice_fiscale], stdin="s\n")
+    from test_cli_import import Terminal
 
-    assert result.returncode == 0, result.stderr
-    shown = result.stdout.strip().rsplit(": ", 1)[1]
+    client = client_with_password
+    terminal = Terminal("new-password", client.codice_fiscale)
+    shown_lines = terminal.expect("L'hai impostata sul portale? [s/N] ")
+    terminal.send("s")
+    terminal.expect("per tornare indietro).")
+
+    assert terminal.finish() == 0
+    (line,) = [
+        text for text in shown_lines.splitlines() if text.startswith("Nuova password")
+    ]
+    shown = line.strip().rsplit(": ", 1)[1]
     assert meets_portal_rules(shown)
     assert studio.secrets.get(client.id, SecretKind.PASSWORD) == shown
     assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_1) == "Vecchia1!"
@@ -91,11 +99,32 @@ def test_new_password_confirmed_keeps_previous(studio, client_with_password):
 
 
 def test_new_password_not_confirmed_changes_nothing(studio, client_with_password):
+    from test_cli_import import Terminal
+
     client = client_with_password
-    result = run(["new-password", client.codice_fiscale], stdin="n\n")
-    assert result.returncode == 1
-    assert "Nessuna modifica" in result.stderr
+    terminal = Terminal("new-password", client.codice_fiscale)
+    terminal.expect("L'hai impostata sul portale? [s/N] ")
+    terminal.send("n")
+    refused = terminal.expect("resta quella di prima.")
+
+    assert terminal.finish() == 1
+    assert "Nessuna modifica: la password salvata resta quella di prima." in refused
     assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Vecchia1!"
+
+
+def test_new_password_without_terminal_shows_no_password(studio, client_with_password):
+    client = client_with_password
+
+    result = run(["new-password", client.codice_fiscale], stdin="s\n")
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "trayapp: nessun terminale per confermare che la nuova password è stata "
+        "impostata sul portale: esegui «trayapp new-password» in un terminale\n"
+    )
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Vecchia1!"
+    assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_1) is None
 
 
 def test_history_keeps_last_three(studio, client_with_password):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from desktop_env import (
     run_trayapp,
     running_trayapp,
     start_trayapp,
+    stop_trayapp,
     trayapp_env,
     trayapp_home_env,
     wait_for,
@@ -203,3 +207,71 @@ def test_tray_end_closes_window(tmp_path, short_tmp, keyring_daemon, tray_host, 
         if tray.poll() is None:
             tray.kill()
         tray.wait(timeout=30)
+
+
+TRAY_CLOSED = (
+    "trayapp: la tray di trayapp si è chiusa mentre eseguiva il comando. Riavviala e "
+    "controlla con «trayapp list» che cosa è stato salvato prima di riprovare.\n"
+)
+
+
+@pytest.mark.desktop
+@pytest.mark.parametrize("ending", ["terminate", "kill"])
+def test_tray_end_during_import_is_reported(
+    tmp_path, short_tmp, keyring_daemon, tray_host, ending
+):
+    home, env = trayapp_home_env(tmp_path, short_tmp, keyring_daemon, tray_host)
+    # With --debug the tray logs every call it serves.
+    tray = start_trayapp(env, "--debug", capture_output=False)
+    try:
+        wait_for_channel(home, tray, 60)
+        # 300 rows with passwords and PINs: the keyring writes take seconds.
+        importing = start_trayapp(env, "import", str(SAMPLES / "clienti.xlsx"), "--yes")
+        wait_for_log(
+            home, "call import_progress", importing, 120, "the import in the tray"
+        )
+        getattr(tray, ending)()
+        tray.wait(timeout=30)
+        stdout, stderr = importing.communicate(timeout=60)
+    finally:
+        stop_trayapp(tray)
+
+    assert importing.returncode == 1
+    assert stdout == ""
+    assert stderr == TRAY_CLOSED
+
+
+@pytest.mark.desktop
+def test_closed_output_of_a_command_through_the_tray_is_silent(
+    tmp_path, short_tmp, keyring_daemon, tray_host
+):
+    home, env = trayapp_home_env(tmp_path, short_tmp, keyring_daemon, tray_host)
+
+    def run_without_reader(*args: str) -> subprocess.CompletedProcess:
+        """Run trayapp with a standard output whose reader has gone, as `| head` does."""
+        reader, writer = os.pipe()
+        os.close(reader)
+        try:
+            return subprocess.run(
+                [sys.executable, "-m", "trayapp", *args],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=writer,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=300,
+            )
+        finally:
+            os.close(writer)
+
+    with running_trayapp(env, "--debug", capture_output=False) as tray:
+        wait_for_channel(home, tray, 60)
+        imported = run_without_reader("import", str(SAMPLES / "clienti-excel.csv"))
+        listed = run_without_reader("list")
+        served = read_log(home)
+        clients = json.loads(run_trayapp(env, "list", "--json").stdout)
+
+    assert (imported.returncode, imported.stderr) == (0, "")
+    assert (listed.returncode, listed.stderr) == (0, "")
+    assert "call import_start" in served
+    assert len(clients) == 300

@@ -6,6 +6,7 @@ import pytest
 
 from trayapp.domain.validation import (
     FieldError,
+    check_user_id,
     normalize_codice_fiscale,
     normalize_email,
     normalize_partita_iva,
@@ -148,10 +149,62 @@ def test_user_id_codice_fiscale_upper_cased():
     assert normalize_user_id("dnnlss63c58g224u") == "DNNLSS63C58G224U"
 
 
-def test_user_id_with_inner_space_rejected():
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (" dnnlss63c58g224u ", "DNNLSS63C58G224U"),
+        ("DNNLSS63 C58G224U", "DNNLSS63C58G224U"),
+        ("01314440460", "01314440460"),
+        ("", ""),
+    ],
+)
+def test_user_id_is_a_codice_fiscale_without_spaces(raw, expected):
+    assert normalize_user_id(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (
+            "mario rossi",
+            "deve avere 16 caratteri (persona fisica) o 11 cifre (società o ente), "
+            "ne ha 10",
+        ),
+        (
+            "abc",
+            "deve avere 16 caratteri (persona fisica) o 11 cifre (società o ente), "
+            "ne ha 3",
+        ),
+        (
+            "1314440460",
+            "deve avere 16 caratteri (persona fisica) o 11 cifre (società o ente), "
+            "ne ha 10",
+        ),
+        (
+            "DNNLSS63C58G224X",
+            "il carattere di controllo non corrisponde: controlla di averlo scritto bene",
+        ),
+        (
+            "01314440461",
+            "il carattere di controllo non corrisponde: controlla di averlo scritto bene",
+        ),
+    ],
+)
+def test_user_id_not_a_codice_fiscale_rejected(raw, reason):
     with pytest.raises(FieldError) as caught:
-        normalize_user_id("mario rossi")
-    assert str(caught.value) == "Utente Fisconline: non può contenere spazi"
+        normalize_user_id(raw)
+    assert caught.value.field == "user_id"
+    assert str(caught.value) == (
+        f"Utente Fisconline: «{raw}» non è il codice fiscale dell'utente: {reason}"
+    )
+
+
+def test_user_id_alone_must_not_be_empty():
+    with pytest.raises(FieldError) as caught:
+        check_user_id("  ")
+    assert str(caught.value) == (
+        "Utente Fisconline: è vuoto: indica il codice fiscale dell'utente Fisconline"
+    )
 
 
 @pytest.mark.parametrize(

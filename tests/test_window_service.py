@@ -112,6 +112,34 @@ def test_save_errors_name_fields_and_change_nothing(channel, studio):
     assert studio.secrets.get(client_id, SecretKind.PASSWORD) == "Prima1!x"
 
 
+def test_form_user_id_follows_the_command_line_rule(channel, studio):
+    _, client, _ = channel
+    (cf,) = valid_codici_fiscali(1)
+    saved = client.call("save_client", data=person(cf, user_id=cf))
+    client_id = saved["client"]["id"]
+
+    failed = client.call(
+        "save_client",
+        data=person(cf, user_id="abc", comune="Roma"),
+        client_id=client_id,
+    )
+    spaced = client.call(
+        "save_client",
+        data=person(cf, user_id=f" {cf[:8].lower()} {cf[8:]} "),
+        client_id=client_id,
+    )
+
+    assert failed == {
+        "errors": {
+            "user_id": "«abc» non è il codice fiscale dell'utente: deve avere 16 "
+            "caratteri (persona fisica) o 11 cifre (società o ente), ne ha 3"
+        }
+    }
+    assert spaced["client"]["user_id"] == cf
+    assert studio.get(client_id).login_user_id == cf
+    assert studio.get(client_id).comune == ""
+
+
 def test_list_reads_no_secret(channel, studio, monkeypatch):
     _, client, _ = channel
     (cf,) = valid_codici_fiscali(1)

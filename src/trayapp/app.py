@@ -26,12 +26,12 @@ from trayapp.domain.credentials import PASSWORD_HISTORY, Credentials, SecretKind
 from trayapp.domain.expiry import PasswordStatus, password_status
 from trayapp.domain.validation import (
     FieldError,
+    check_user_id,
     fold_name,
     linked_count,
     normalize_codice_fiscale,
     normalize_partita_iva,
     normalize_pin,
-    normalize_user_id,
     shown,
     validate_password,
 )
@@ -259,7 +259,7 @@ class Studio:
         client = self.get(client_id)
         checked_password = validate_password(password) if password is not None else None
         checked_pin = normalize_pin(pin).value if pin is not None else None
-        checked_user = normalize_user_id(user_id) if user_id is not None else None
+        checked_user = check_user_id(user_id) if user_id is not None else None
         if password is not None and not checked_password:
             raise FieldError("password", "è vuota")
         if pin is not None and not checked_pin:

@@ -25,6 +25,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 TARGET_CHOICES = ("cassetto", "fatture", "area-riservata")
+CLIENT_HELP = "codice fiscale, partita IVA, id di «trayapp list» o nome"
 
 
 def _integer(text: str) -> int:
@@ -54,18 +55,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMANDO")
 
-    commands.add_parser("tray", help="avvia l'icona nella tray (predefinito)")
     commands.add_parser(
-        "rubrica", help="apre la rubrica clienti (avvia la tray se serve)"
+        "tray",
+        help="avvia l'icona nella tray (predefinito)",
+        description="Avvia l'icona nella tray, con i clienti nel menu. È il comando "
+        "predefinito: «trayapp» da solo fa lo stesso.",
+    )
+    commands.add_parser(
+        "rubrica",
+        help="apre la rubrica clienti (avvia la tray se serve)",
+        description="Apre la finestra della rubrica clienti; se la tray non è in "
+        "esecuzione, la avvia.",
     )
 
-    listing = commands.add_parser("list", help="elenca i clienti")
+    listing = commands.add_parser(
+        "list",
+        help="elenca i clienti",
+        description="Elenca i clienti dell'indice, in ordine di nome, con id, codice "
+        "fiscale e stato delle credenziali.",
+    )
     listing.add_argument("--json", action="store_true", help="stampa un array JSON")
 
     importing = commands.add_parser(
-        "import", help="importa un elenco clienti CSV o XLSX"
+        "import",
+        help="importa un elenco clienti CSV, testo Unicode di Excel o XLSX",
+        description="Importa un elenco clienti da un file CSV, testo Unicode di "
+        "Excel (UTF-16) o XLSX: mostra l'anteprima e chiede conferma prima di "
+        "salvare.",
     )
-    importing.add_argument("file", type=Path, metavar="FILE")
+    importing.add_argument(
+        "file", type=Path, metavar="FILE", help="il file .csv, .txt o .xlsx"
+    )
     importing.add_argument(
         "--dry-run",
         action="store_true",
@@ -86,11 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="importa senza chiedere conferma dopo l'anteprima",
     )
 
-    login = commands.add_parser("login", help="accede al portale come il cliente")
-    login.add_argument(
-        "client", metavar="CLIENTE", help="codice fiscale, partita IVA o id"
+    login = commands.add_parser(
+        "login",
+        help="accede al portale come il cliente",
+        description="Accede al portale dell'Agenzia delle Entrate con le credenziali "
+        "del cliente, in un browser aperto da trayapp.",
     )
-    login.add_argument("--target", choices=TARGET_CHOICES, default=None)
+    login.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
+    login.add_argument(
+        "--target",
+        choices=TARGET_CHOICES,
+        default=None,
+        help="pagina da aprire dopo l'accesso: cassetto fiscale (predefinito), "
+        "fatture e corrispettivi o area riservata",
+    )
     login.add_argument(
         "--no-wait",
         action="store_true",
@@ -98,15 +127,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     unblock = commands.add_parser(
-        "unblock", help="riattiva il Login dopo accessi rifiutati o un'utenza bloccata"
+        "unblock",
+        help="riattiva il Login dopo accessi rifiutati o un'utenza bloccata",
+        description="Azzera il contatore degli accessi rifiutati del cliente e "
+        "riattiva il Login, dopo aver sistemato le credenziali o sbloccato l'utenza.",
     )
-    unblock.add_argument("client", metavar="CLIENTE")
+    unblock.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
 
     renewal = commands.add_parser(
         "new-password",
         help="genera una nuova password valida per il portale e la salva dopo conferma",
+        description="Genera una nuova password valida per il portale e la mostra; "
+        "dopo che l'hai impostata sul portale e confermato nel terminale, la salva "
+        "e tiene la precedente.",
     )
-    renewal.add_argument("client", metavar="CLIENTE")
+    renewal.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
     renewal.add_argument(
         "--length",
         type=_integer,
@@ -115,46 +150,83 @@ def build_parser() -> argparse.ArgumentParser:
         help="lunghezza, da 8 a 15 caratteri (12)",
     )
     restore = commands.add_parser(
-        "restore-password", help="rimette la password sostituita dall'ultimo rinnovo"
+        "restore-password",
+        help="rimette la password sostituita dall'ultimo rinnovo",
+        description="Rimette la password che l'ultimo «trayapp new-password» ha "
+        "sostituito, se sul portale è rimasta quella.",
     )
-    restore.add_argument("client", metavar="CLIENTE")
+    restore.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
 
-    audit = commands.add_parser("audit", help="mostra il registro delle operazioni")
-    audit.add_argument("--client", metavar="CLIENTE", default=None)
+    audit = commands.add_parser(
+        "audit",
+        help="mostra il registro delle operazioni",
+        description="Mostra il registro delle operazioni: accessi, modifiche, "
+        "importazioni, backup ed esportazioni, con data, utente ed esito.",
+    )
+    audit.add_argument(
+        "--client",
+        metavar="CLIENTE",
+        default=None,
+        help="solo le voci di questo cliente (anche se è stato eliminato: usa l'id)",
+    )
     audit.add_argument("--since", metavar="AAAA-MM-GG", default=None, help="dal giorno")
-    audit.add_argument("--json", action="store_true")
+    audit.add_argument("--json", action="store_true", help="stampa un array JSON")
 
-    email = commands.add_parser("email", help="nuovo messaggio al cliente")
-    email.add_argument("client", metavar="CLIENTE")
+    email = commands.add_parser(
+        "email",
+        help="nuovo messaggio al cliente",
+        description="Apre un nuovo messaggio all'email del cliente nel programma di "
+        "posta predefinito.",
+    )
+    email.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
 
     credentials = commands.add_parser(
-        "set-credentials", help="salva password e PIN del cliente nel portachiavi"
+        "set-credentials",
+        help="salva password e PIN del cliente nel portachiavi",
+        description="Salva password e PIN del cliente nel portachiavi del sistema e, "
+        "con --user-id, l'utente Fisconline/Entratel. In un terminale password e PIN "
+        "si scrivono due volte, senza mostrarli.",
     )
-    credentials.add_argument("client", metavar="CLIENTE")
+    credentials.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
     credentials.add_argument(
         "--stdin",
         action="store_true",
         help="legge password e PIN da due righe dello standard input (riga vuota: invariato)",
     )
     credentials.add_argument(
-        "--user-id", default=None, metavar="UTENTE", help="utente Fisconline/Entratel"
+        "--user-id",
+        default=None,
+        metavar="UTENTE",
+        help="utente Fisconline/Entratel: il codice fiscale del titolare",
     )
 
     exchange_commands.add_parsers(commands)
 
     paths = commands.add_parser(
-        "paths", help="mostra dove sono indice, configurazione e log"
+        "paths",
+        help="mostra dove sono indice, configurazione e log",
+        description="Mostra le cartelle e i file dove trayapp tiene indice, "
+        "configurazione e log.",
     )
-    paths.add_argument("--json", action="store_true")
+    paths.add_argument("--json", action="store_true", help="stampa un oggetto JSON")
 
     autostart = commands.add_parser(
-        "autostart", help="attiva, disattiva o mostra l'avvio all'accesso"
+        "autostart",
+        help="attiva, disattiva o mostra l'avvio all'accesso",
+        description="Attiva (on) o disattiva (off) l'avvio di trayapp all'accesso "
+        "al computer, o ne mostra lo stato (status).",
     )
     autostart.add_argument(
-        "action", choices=("on", "off", "status"), metavar="on|off|status"
+        "action",
+        choices=("on", "off", "status"),
+        metavar="on|off|status",
+        help="attiva, disattiva o mostra lo stato",
     )
     commands.add_parser(
-        "self-test", help="controlla icone, portachiavi, pagine, profilo e browser"
+        "self-test",
+        help="controlla icone, portachiavi, pagine, profilo e browser",
+        description="Controlla che icone, portachiavi, pagine del portale, profilo e "
+        "browser siano pronti, e stampa l'esito di ogni controllo.",
     )
     return parser
 
@@ -168,16 +240,29 @@ def main(argv: list[str] | None = None) -> int:
     with italian_argparse_messages():
         args = parser.parse_args(argv)
     command = args.command or "tray"
+    home_option = "--home" if args.home else "TRAYAPP_HOME"
     if args.home:
         os.environ["TRAYAPP_HOME"] = str(Path(args.home).expanduser().resolve())
 
     from trayapp.logs import configure_logging
-    from trayapp.paths import resolve_paths
+    from trayapp.paths import folder_error_reason, home_problem, resolve_paths
 
+    if os.environ.get("TRAYAPP_HOME"):
+        problem = home_problem(Path(os.environ["TRAYAPP_HOME"]).expanduser().resolve())
+        if problem:
+            _fail(f"{problem}. Indica con {home_option} un'altra cartella.")
+            return EXIT_FAILED
     paths = resolve_paths()
-    configure_logging(
-        paths.log_file, debug=args.debug, to_stderr=args.debug and command != "tray"
-    )
+    try:
+        configure_logging(
+            paths.log_file, debug=args.debug, to_stderr=args.debug and command != "tray"
+        )
+    except OSError as error:
+        _fail(
+            f"la cartella dei log {paths.log_dir} non si può usare: "
+            f"{folder_error_reason(error)}"
+        )
+        return EXIT_FAILED
     if command == "paths":
         return _paths(args, paths)
     if command == "autostart":
@@ -222,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     from trayapp.config import ConfigError
     from trayapp.exchange.files import ExchangeError
     from trayapp.importing.readers import ImportFileError
-    from trayapp.ipc import RpcError
+    from trayapp.ipc import ChannelClosed, RpcError
     from trayapp.secretstore.base import SecretStoreError
     from trayapp.storage.base import IndexStorageError
 
@@ -278,6 +363,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_FAILED
+    except ChannelClosed as error:
+        log.warning("the running tray closed the channel during %s: %r", command, error)
+        _fail(TRAY_CLOSED_MESSAGE)
+        return EXIT_FAILED
     except BrokenPipeError:
         # The reader of our output (head, less) went away: nothing to report.
         sys.stderr.close()
@@ -289,10 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         if channel is None:
             raise
         log.warning("the running tray closed the channel during %s: %r", command, error)
-        _fail(
-            "la tray di trayapp si è chiusa mentre eseguiva il comando. Riavviala e "
-            "controlla con «trayapp list» che cosa è stato salvato prima di riprovare."
-        )
+        _fail(TRAY_CLOSED_MESSAGE)
         return EXIT_FAILED
     finally:
         studio.close()
@@ -316,6 +402,10 @@ INSTANCE_WAIT_SECONDS = 15
 # Another command may be importing a long list into a slow keyring.
 WRITER_WAIT_SECONDS = 600
 WRITER_NOTICE_SECONDS = 2
+TRAY_CLOSED_MESSAGE = (
+    "la tray di trayapp si è chiusa mentre eseguiva il comando. Riavviala e "
+    "controlla con «trayapp list» che cosa è stato salvato prima di riprovare."
+)
 
 
 def _settings_unlike_tray(channel) -> str:
@@ -480,7 +570,16 @@ def _list(args, studio) -> int:
             f"{client.id}  {client.codice_fiscale:16}  {KIND_LABELS[client.kind]:14}  "
             f"{client.name}  [{credentials}]{link}"
         )
-    print(f"{len(clients)} clienti", file=sys.stderr)
+    if not clients:
+        print(
+            "Nessun cliente nell'indice: aggiungili con «trayapp import FILE» o "
+            "dalla rubrica.",
+            file=sys.stderr,
+        )
+    elif len(clients) == 1:
+        print("1 cliente", file=sys.stderr)
+    else:
+        print(f"{len(clients)} clienti", file=sys.stderr)
     return EXIT_OK
 
 
@@ -528,6 +627,12 @@ def _new_password(args, studio) -> int:
             f"--length: la password deve avere da {MIN_LENGTH} a {MAX_LENGTH} caratteri"
         )
         return EXIT_USAGE
+    if not sys.stdin.isatty():
+        _fail(
+            "nessun terminale per confermare che la nuova password è stata impostata "
+            "sul portale: esegui «trayapp new-password» in un terminale"
+        )
+        return EXIT_USAGE
     password = generate_password(args.length)
     # Showing the new password is the point of this command: the user types
     # it on the portal. It goes to the terminal only, never to the log.
@@ -567,12 +672,14 @@ def _audit(args, studio) -> int:
     from trayapp.audit import ACTION_LABELS, outcome_label
 
     client_id = ""
+    client_name = ""
     if args.client:
         try:
-            client_id = studio.resolve(args.client).id
+            client = studio.resolve(args.client)
+            client_id, client_name = client.id, client.name
         except ClientNotFound:
             # A deleted client is no longer in the index but still in the log.
-            client_id = args.client.strip()
+            client_id = client_name = args.client.strip()
     since = None
     if args.since:
         try:
@@ -583,6 +690,12 @@ def _audit(args, studio) -> int:
     entries = studio.audit.entries(client_id, since) if studio.audit else []
     if args.json:
         print(json.dumps(entries, ensure_ascii=False))
+        return EXIT_OK
+    if not entries:
+        scope = f" per {client_name}" if client_name else ""
+        if since is not None:
+            scope += f" dal {since:%d/%m/%Y}"
+        print(f"Nessuna voce nel registro{scope}.", file=sys.stderr)
         return EXIT_OK
     for entry in entries:
         action = ACTION_LABELS.get(entry["action"], entry["action"])
@@ -610,7 +723,12 @@ def _email(args, studio) -> int:
 
 
 def _set_credentials(args, studio) -> int:
+    from trayapp.domain.validation import check_user_id
+
     client = studio.resolve(args.client)
+    if args.user_id is not None:
+        # Checked before the prompts, so a mistyped user id costs no typing.
+        check_user_id(args.user_id)
     if args.stdin:
         read = _read_secret_lines(sys.stdin.buffer.read())
         if isinstance(read, str):
@@ -621,8 +739,15 @@ def _set_credentials(args, studio) -> int:
         if not sys.stdin.isatty():
             _fail("nessun terminale per chiedere la password: usa --stdin")
             return EXIT_USAGE
-        password = getpass.getpass(f"Password di {client.name} (invio: invariata): ")
-        pin = getpass.getpass("PIN (invio: invariato): ")
+        typed_password = _ask_twice(f"Password di {client.name} (invio: invariata): ")
+        if typed_password is None:
+            _fail("le due password non coincidono: nulla è stato modificato")
+            return EXIT_USAGE
+        typed_pin = _ask_twice("PIN (invio: invariato): ")
+        if typed_pin is None:
+            _fail("i due PIN non coincidono: nulla è stato modificato")
+            return EXIT_USAGE
+        password, pin = typed_password, typed_pin
     if not password and not pin and args.user_id is None:
         _fail("nessuna password, PIN o utente da salvare: nulla è stato modificato")
         return EXIT_USAGE
@@ -632,9 +757,19 @@ def _set_credentials(args, studio) -> int:
         pin=pin or None,
         user_id=args.user_id,
     )
-    state = "complete" if updated.has_credentials else "ancora incomplete"
-    print(f"Credenziali di {client.name} salvate nel portachiavi ({state}).")
+    print(_credentials_saved(client, updated, password, pin))
     return EXIT_OK
+
+
+def _ask_twice(prompt: str) -> str | None:
+    """Prompt for a hidden value and, unless it is left empty, for it again.
+
+    Returns the value, "" when left empty, or None when the two differ.
+    """
+    value = getpass.getpass(prompt)
+    if value and getpass.getpass("Ripeti: ") != value:
+        return None
+    return value
 
 
 def _read_secret_lines(data: bytes) -> tuple[str, str] | str:
@@ -658,6 +793,23 @@ def _read_secret_lines(data: bytes) -> tuple[str, str] | str:
         )
     lines += [""] * (2 - len(lines))
     return lines[0], lines[1]
+
+
+def _credentials_saved(client: Client, updated: Client, password: str, pin: str) -> str:
+    """Return the Italian line that reports what set-credentials changed."""
+    parts = []
+    if password and pin:
+        parts.append("password e PIN salvati nel portachiavi")
+    elif password:
+        parts.append("password salvata nel portachiavi")
+    elif pin:
+        parts.append("PIN salvato nel portachiavi")
+    if updated.user_id != client.user_id:
+        parts.append(f"utente {updated.user_id} salvato")
+    elif not parts:
+        parts.append(f"l'utente era già {updated.user_id}, nessuna modifica")
+    state = "complete" if updated.has_credentials else "ancora incomplete"
+    return f"{client.name}: {'; '.join(parts)} (credenziali {state})."
 
 
 def _tray(args, studio) -> int:

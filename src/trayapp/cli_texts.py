@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import sys
 from collections.abc import Iterator
 from typing import Any, NoReturn
@@ -138,10 +139,55 @@ class ItalianArgumentParser(argparse.ArgumentParser):
             action.help = translate(action.help)
         return action
 
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        # A subcommand reports its own unrecognized arguments, with its usage.
+        kwargs.setdefault(
+            "parser_class", functools.partial(ItalianSubcommandParser, parent=self)
+        )
+        return super().add_subparsers(**kwargs)
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         line = translate("%(prog)s: error: %(message)s\n")
         self.exit(2, line % {"prog": self.prog, "message": message})
+
+
+class ItalianSubcommandParser(ItalianArgumentParser):
+    """The parser of one subcommand, such as `trayapp import`.
+
+    argparse hands a subcommand's unrecognized arguments back to the main
+    parser, which would report them under its own usage line. This parser
+    reports them itself, with the subcommand's usage, and points out an
+    option of the main parser written after the command.
+    """
+
+    def __init__(self, *args: Any, parent: argparse.ArgumentParser, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._parent = parent
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            message = translate("unrecognized arguments: %s") % " ".join(extras)
+            hints = [self._misplaced_hint(extra) for extra in extras]
+            self.error("; ".join([message, *(hint for hint in hints if hint)]))
+        return namespace, extras
+
+    def _misplaced_hint(self, argument: str) -> str:
+        """Return the hint for an option of the main parser, or ""."""
+        option = argument.split("=", 1)[0]
+        if not option.startswith("--") or option in self._option_string_actions:
+            return ""
+        action = self._parent._option_string_actions.get(option)
+        if action is None:
+            return ""
+        command = self.prog.removeprefix(self._parent.prog).strip()
+        if isinstance(action, argparse._VersionAction):
+            example = f"{self._parent.prog} {option}"
+        else:
+            value = f" {action.metavar}" if action.nargs != 0 and action.metavar else ""
+            example = f"{self._parent.prog} {option}{value} {command}"
+        return f"{option} va scritto prima del comando: {example}"
 
 
 @contextlib.contextmanager

@@ -60,6 +60,42 @@ def format_count(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
+def counted(number: int, singular: str, plural: str) -> str:
+    """Return "1 riga scartata" or "2 righe scartate": the count and its words."""
+    return f"{format_count(number)} {singular if number == 1 else plural}"
+
+
+def summary_line(report: Any, *, entry: tuple[str, str] = ("riga", "righe")) -> str:
+    """Return the first line of an import report, or of its preview.
+
+    `entry` is the Italian noun for one item of the file, singular and
+    plural: a row of a sheet, which can also be repaired, or ("voce",
+    "voci") of a KeePass database. A preview reports what would be done.
+    """
+    singular, plural = entry
+    rows = entry == ("riga", "righe")
+    rejected = len({rejection.row for rejection in report.rejected})
+    if report.dry_run:
+        parts = [
+            f"{format_count(report.imported)} da importare",
+            f"{format_count(report.updated)} da aggiornare",
+            counted(report.unchanged, "invariato", "invariati"),
+        ]
+        if rows:
+            parts.append(counted(report.repaired, "riga", "righe") + " da correggere")
+        parts.append(counted(rejected, singular, plural) + " da scartare")
+        return "Prova (nessun dato salvato): " + ", ".join(parts)
+    parts = [
+        counted(report.imported, "importato", "importati"),
+        counted(report.updated, "aggiornato", "aggiornati"),
+        counted(report.unchanged, "invariato", "invariati"),
+    ]
+    if rows:
+        parts.append(counted(report.repaired, "riga corretta", "righe corrette"))
+    parts.append(counted(rejected, f"{singular} scartata", f"{plural} scartate"))
+    return ", ".join(parts)
+
+
 class ProgressLine:
     """Show "Importazione 1.200/5.000 righe" on one terminal line, rewritten in place."""
 
@@ -256,20 +292,18 @@ def _missing_answer() -> str:
 
 def print_report(report: Any, stream: IO[str]) -> None:
     """Print an import report or its preview in Italian."""
-    prefix = "Prova (nessun dato salvato): " if report.dry_run else ""
-    print(
-        f"{prefix}{report.imported} importati, {report.updated} aggiornati, "
-        f"{report.unchanged} invariati, {report.repaired} righe corrette, "
-        f"{len({r.row for r in report.rejected})} righe scartate",
-        file=stream,
+    print(summary_line(report), file=stream)
+    replaced = len(report.secrets_replaced)
+    if report.dry_run:
+        added = f"{format_count(report.secrets_added)} da aggiungere"
+        changed = f"{format_count(replaced)} da sostituire"
+    else:
+        added = counted(report.secrets_added, "aggiunto", "aggiunti")
+        changed = counted(replaced, "sostituito", "sostituiti")
+    kept_stored = counted(
+        len(report.warnings), "tenuto quello già salvato", "tenuti quelli già salvati"
     )
-    verb = "da salvare" if report.dry_run else "salvati"
-    print(
-        f"Password e PIN: {report.secrets_added} nuovi, "
-        f"{len(report.secrets_replaced)} sostituiti ({verb}), "
-        f"{len(report.warnings)} tenuti quelli già salvati",
-        file=stream,
-    )
+    print(f"Password e PIN: {added}, {changed}, {kept_stored}", file=stream)
     if report.repairs:
         print("Correzioni:", file=stream)
         for repair in report.repairs[:LISTED_REPAIRS]:
@@ -289,7 +323,9 @@ def print_report(report: Any, stream: IO[str]) -> None:
         label = FIELD_LABELS.get(str(replaced["field"]), str(replaced["field"]))
         print(f"  riga {replaced['row']}, {label}: sostituito", file=stream)
     if report.warnings:
-        print(f"{len(report.warnings)} valori non applicati:", file=stream)
+        count = counted(len(report.warnings), "valore", "valori")
+        applied = "applicato" if len(report.warnings) == 1 else "applicati"
+        print(f"{count} non {applied}:", file=stream)
     for warning in report.warnings:
         label = FIELD_LABELS.get(warning.field, warning.field)
         print(f"  riga {warning.row}, {label}: {warning.reason}", file=stream)

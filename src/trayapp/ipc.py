@@ -37,6 +37,10 @@ class RpcError(Exception):
         self.field = field
 
 
+class ChannelClosed(ConnectionError):
+    """The resident process closed the channel, or died, during a call."""
+
+
 class RpcServer:
     """Serve calls from window processes, one thread per connection.
 
@@ -140,8 +144,13 @@ class RpcClient:
 
     def call(self, method: str, **params: Any) -> Any:
         with self._lock:
-            self._connection.send((method, params))
-            status, payload = self._connection.recv()
+            try:
+                self._connection.send((method, params))
+                status, payload = self._connection.recv()
+            except (EOFError, BrokenPipeError, ConnectionError) as error:
+                # Kept apart from a BrokenPipeError on stdout, which only
+                # means that the reader of the command's output went away.
+                raise ChannelClosed(f"the channel closed during {method}") from error
         if status == "error":
             raise RpcError(payload["message"], payload.get("field"))
         return payload

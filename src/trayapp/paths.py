@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,3 +52,47 @@ def resolve_paths(environ: Mapping[str, str] = os.environ) -> AppPaths:
         Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
         Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
     )
+
+
+# Italian reasons for the errors of making a folder, by errno.
+_FOLDER_REASONS = {
+    errno.EACCES: "permesso negato",
+    errno.EPERM: "operazione non permessa",
+    errno.EROFS: "il disco è di sola lettura",
+    errno.ENOSPC: "il disco è pieno",
+    errno.ENOTDIR: "una parte del percorso è un file, non una cartella",
+    errno.ENOENT: "il percorso non esiste e lì non si possono creare cartelle",
+    errno.ENAMETOOLONG: "il percorso è troppo lungo",
+}
+
+
+def folder_error_reason(error: OSError) -> str:
+    """Return why a folder could not be made, in Italian."""
+    if error.errno in _FOLDER_REASONS:
+        return _FOLDER_REASONS[error.errno]
+    return error.strerror or str(error)
+
+
+def home_problem(home: Path) -> str | None:
+    """Create the TRAYAPP_HOME folder if missing; return the Italian error, or None.
+
+    Its data, config and logs entries, where they exist, must be folders too.
+    The error names the folder and the reason, such as "è un file".
+    """
+    for folder in (home, home / "data", home / "config", home / "logs"):
+        if folder.is_dir():
+            continue
+        if folder.exists():
+            reason = "è un file" if folder.is_file() else "non è una cartella"
+            return (
+                f"la cartella {folder} non si può usare come home di trayapp: {reason}"
+            )
+        if folder == home:
+            try:
+                folder.mkdir(mode=0o700, parents=True)
+            except OSError as error:
+                return (
+                    f"la cartella {folder} non si può usare come home di trayapp: "
+                    f"non si può creare: {folder_error_reason(error)}"
+                )
+    return None

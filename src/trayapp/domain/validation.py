@@ -298,14 +298,43 @@ def validate_password(raw: object) -> str:
 
 
 def normalize_user_id(raw: object) -> str:
-    """Strip a Fisconline/Entratel user id; a codice fiscale is put in upper case."""
+    """Check a Fisconline/Entratel user id, which may be empty.
+
+    The user id is the holder's codice fiscale, 16 characters for a person
+    or 11 digits for an entity. Spaces are removed and letters put in upper
+    case. Unlike in the codice fiscale field, dropped leading zeros are not
+    restored.
+    """
     text = clean_text("user_id", raw, max_length=64)
-    compact = re.sub(r"\s+", "", text)
-    if compact != text:
-        raise FieldError("user_id", "non può contenere spazi")
-    if len(compact) == 16 and _passes(codicefiscale.validate, compact):
-        return compact.upper()
-    return compact
+    compact = re.sub(r"\s+", "", text).upper()
+    if not compact:
+        return ""
+    if compact.isdigit() and len(compact) < 11:
+        reason = (
+            f"deve avere 16 caratteri (persona fisica) o 11 cifre (società o ente), "
+            f"ne ha {len(compact)}"
+        )
+    else:
+        try:
+            return normalize_codice_fiscale(compact).value
+        except FieldError as error:
+            reason = error.reason
+    raise FieldError(
+        "user_id", f"«{shown(text)}» non è il codice fiscale dell'utente: {reason}"
+    )
+
+
+def check_user_id(raw: object) -> str:
+    """Return a user id set on its own, checked as normalize_user_id does.
+
+    Raises FieldError for an empty one, which would leave the user id unset.
+    """
+    user_id = normalize_user_id(raw)
+    if not user_id:
+        raise FieldError(
+            "user_id", "è vuoto: indica il codice fiscale dell'utente Fisconline"
+        )
+    return user_id
 
 
 def normalize_phone(raw: object) -> str:

@@ -19,20 +19,30 @@ EXIT_OK = 0
 WRITE_COMMANDS = ("restore", "import-keepass")
 
 _STDIN_HELP = "legge la passphrase dalla prima riga dello standard input"
+_FORCE_HELP = "sostituisce FILE se esiste già"
 
 
 def add_parsers(commands) -> None:
     """Add the exchange subcommands to the `trayapp` parser's subparsers."""
     backup = commands.add_parser(
-        "backup", help="scrive un backup cifrato di clienti, password e PIN"
+        "backup",
+        help="scrive un backup cifrato di clienti, password e PIN",
+        description="Scrive in FILE un backup cifrato con una passphrase di tutti i "
+        "clienti, con password e PIN; «trayapp restore» lo rimette.",
     )
-    backup.add_argument("file", type=Path, metavar="FILE")
+    backup.add_argument("file", type=Path, metavar="FILE", help="il file da scrivere")
     backup.add_argument("--passphrase-stdin", action="store_true", help=_STDIN_HELP)
+    backup.add_argument("--force", action="store_true", help=_FORCE_HELP)
 
     restore = commands.add_parser(
-        "restore", help="ripristina clienti, password e PIN da un backup cifrato"
+        "restore",
+        help="ripristina clienti, password e PIN da un backup cifrato",
+        description="Ripristina clienti, password e PIN da un backup di «trayapp "
+        "backup»; i clienti già presenti restano come sono, salvo --overwrite.",
     )
-    restore.add_argument("file", type=Path, metavar="FILE")
+    restore.add_argument(
+        "file", type=Path, metavar="FILE", help="il file scritto da «trayapp backup»"
+    )
     restore.add_argument("--passphrase-stdin", action="store_true", help=_STDIN_HELP)
     restore.add_argument(
         "--overwrite",
@@ -44,19 +54,33 @@ def add_parsers(commands) -> None:
         "export",
         help="esporta l'elenco clienti: .csv o .xlsx (solo anagrafica) o .kdbx "
         "(KeePass, con password e PIN)",
+        description="Esporta l'elenco clienti in FILE, nel formato della sua "
+        "estensione: .csv o .xlsx con la sola anagrafica, .kdbx (KeePass) con "
+        "password e PIN cifrati.",
     )
-    export.add_argument("file", type=Path, metavar="FILE")
+    export.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="il file .csv, .xlsx o .kdbx da scrivere",
+    )
     export.add_argument(
         "--passphrase-stdin",
         action="store_true",
         help="per .kdbx: legge la password principale dalla prima riga dello "
         "standard input",
     )
+    export.add_argument("--force", action="store_true", help=_FORCE_HELP)
 
     keepass = commands.add_parser(
-        "import-keepass", help="importa i clienti da un database KeePass .kdbx"
+        "import-keepass",
+        help="importa i clienti da un database KeePass .kdbx",
+        description="Importa clienti, password e PIN da un database KeePass .kdbx, "
+        "aperto con la sua password principale.",
     )
-    keepass.add_argument("file", type=Path, metavar="FILE")
+    keepass.add_argument(
+        "file", type=Path, metavar="FILE", help="il database KeePass .kdbx"
+    )
     keepass.add_argument("--passphrase-stdin", action="store_true", help=_STDIN_HELP)
     keepass.add_argument(
         "--dry-run", action="store_true", help="controlla senza salvare"
@@ -101,12 +125,14 @@ def _through_tray(studio) -> bool:
 
 
 def run_backup(args, studio) -> int:
-    from trayapp.exchange.files import check_new_passphrase
+    from trayapp.exchange.files import check_new_passphrase, refuse_existing
     from trayapp.exchange.service import write_backup
 
+    if not args.force:
+        refuse_existing(args.file)
     passphrase = read_passphrase(args, "Passphrase del backup: ", confirm=True)
     check_new_passphrase(passphrase)
-    count = write_backup(studio, args.file, passphrase)
+    count = write_backup(studio, args.file, passphrase, overwrite=args.force)
     print(f"Backup cifrato di {count} clienti scritto in {args.file}.")
     return EXIT_OK
 
@@ -133,16 +159,19 @@ def run_restore(args, studio) -> int:
 
 
 def run_export(args, studio) -> int:
-    from trayapp.exchange.files import check_new_passphrase
-    from trayapp.exchange.service import export_clients
+    from trayapp.exchange.files import check_new_passphrase, refuse_existing
+    from trayapp.exchange.service import export_clients, export_suffix
 
+    export_suffix(args.file)
+    if not args.force:
+        refuse_existing(args.file)
     passphrase = None
     if args.file.suffix.lower() == ".kdbx":
         passphrase = read_passphrase(
             args, "Password principale del database KeePass: ", confirm=True
         )
         check_new_passphrase(passphrase)
-    count = export_clients(studio, args.file, passphrase)
+    count = export_clients(studio, args.file, passphrase, overwrite=args.force)
     secrets = (
         "con password e PIN" if passphrase else "solo anagrafica, senza password né PIN"
     )
@@ -153,6 +182,7 @@ def run_export(args, studio) -> int:
 def run_import_keepass(args, studio) -> int:
     from trayapp.domain.validation import FIELD_LABELS, shown
     from trayapp.exchange.service import import_keepass
+    from trayapp.import_command import summary_line
 
     password = read_passphrase(
         args, "Password principale del database KeePass: ", confirm=False
@@ -168,12 +198,7 @@ def run_import_keepass(args, studio) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
         return EXIT_OK
-    prefix = "Prova (nessun dato salvato): " if args.dry_run else ""
-    print(
-        f"{prefix}{report.imported} importati, {report.updated} aggiornati, "
-        f"{report.unchanged} invariati, {len({r.row for r in report.rejected})} "
-        "voci scartate"
-    )
+    print(summary_line(report, entry=("voce", "voci")))
     for rejection in [*report.rejected, *report.warnings]:
         label = FIELD_LABELS.get(rejection.field, rejection.field)
         title = shown(titles.get(rejection.row, ""))

@@ -34,11 +34,30 @@ def check_new_passphrase(passphrase: str, confirmation: str | None = None) -> st
     return normalized
 
 
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically, readable by its owner only."""
+def refuse_existing(path: Path) -> None:
+    """Raise ExchangeError if `path` exists, so a backup or export keeps the file.
+
+    The command line replaces an existing file only with --force.
+    """
+    if path.is_dir():
+        raise ExchangeError(f"{path} è una cartella: indica il nome di un file")
+    if path.exists() or path.is_symlink():
+        raise ExchangeError(
+            f"il file {path} esiste già: scegli un altro nome o aggiungi --force "
+            "per sostituirlo"
+        )
+
+
+def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
+    """Write `data` to `path` atomically, readable by its owner only.
+
+    An existing file is replaced only with `overwrite`.
+    """
     folder = path.parent
     if not folder.is_dir():
         raise ExchangeError(f"{path}: la cartella {folder} non esiste")
+    if not overwrite:
+        refuse_existing(path)
     try:
         write_atomically(path, data)
     except OSError as error:

@@ -74,12 +74,22 @@ class ExchangeCommands:
         return describe_chosen_file(action, path)
 
     def rpc_write_backup(
-        self, path: str, passphrase: str, confirmation: str | None = None
+        self,
+        path: str,
+        passphrase: str,
+        confirmation: str | None = None,
+        overwrite: bool = False,
     ) -> dict[str, Any]:
-        """Write an encrypted backup; return {"path", "count"}."""
+        """Write an encrypted backup; return {"path", "count"}.
+
+        An existing file is replaced only with `overwrite`, which the window
+        sends after its save dialog confirmed the replacement.
+        """
         target = _absolute(path)
         checked = check_new_passphrase(passphrase, confirmation)
-        count = service.write_backup(self._studio, target, checked)
+        count = service.write_backup(
+            self._studio, target, checked, overwrite=bool(overwrite)
+        )
         return {"path": str(target), "count": count}
 
     def rpc_restore_backup(
@@ -96,10 +106,12 @@ class ExchangeCommands:
         path: str,
         passphrase: str | None = None,
         confirmation: str | None = None,
+        overwrite: bool = False,
     ) -> dict[str, Any]:
         """Export the client list by the file's suffix; return {"path", "count", "secrets"}.
 
-        Only a KeePass export takes the master password, typed twice.
+        Only a KeePass export takes the master password, typed twice. An
+        existing file is replaced only with `overwrite`, as for a backup.
         """
         target = _absolute(path)
         suffix = service.export_suffix(target)
@@ -110,7 +122,9 @@ class ExchangeCommands:
                     f"{target.name}: manca la password principale KeePass"
                 )
             checked = check_new_passphrase(passphrase, confirmation)
-        count = service.export_clients(self._studio, target, checked)
+        count = service.export_clients(
+            self._studio, target, checked, overwrite=bool(overwrite)
+        )
         return {"path": str(target), "count": count, "secrets": checked is not None}
 
     def rpc_import_keepass(

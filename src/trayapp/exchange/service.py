@@ -29,13 +29,18 @@ def _audit(studio: Studio, action: str, outcome: str = "", detail: str = "") -> 
         studio.audit.record(action, outcome=outcome, detail=detail)
 
 
-def write_backup(studio: Studio, path: Path, passphrase: str) -> int:
-    """Write an encrypted backup of every client and secret; return the client count."""
+def write_backup(
+    studio: Studio, path: Path, passphrase: str, *, overwrite: bool = False
+) -> int:
+    """Write an encrypted backup of every client and secret; return the client count.
+
+    An existing file at `path` is replaced only with `overwrite`.
+    """
     from trayapp.exchange import backup
 
     checked = check_new_passphrase(passphrase)
     snapshot = take_snapshot(studio.index, studio.secrets)
-    write_private_file(path, backup.seal(snapshot, checked))
+    write_private_file(path, backup.seal(snapshot, checked), overwrite=overwrite)
     count = len(snapshot["clients"])
     log.info("backup of %d clients written to %s", count, path)
     _audit(studio, "backup", detail=f"{path.name}: {count} clienti")
@@ -83,11 +88,18 @@ def export_suffix(path: Path) -> str:
     return suffix
 
 
-def export_clients(studio: Studio, path: Path, passphrase: str | None = None) -> int:
+def export_clients(
+    studio: Studio,
+    path: Path,
+    passphrase: str | None = None,
+    *,
+    overwrite: bool = False,
+) -> int:
     """Write the client list as CSV, XLSX or KeePass by the file's suffix.
 
     Only the KeePass database contains secrets, encrypted with `passphrase`.
-    Returns the number of clients written.
+    An existing file at `path` is replaced only with `overwrite`. Returns
+    the number of clients written.
     """
     from trayapp.exchange import keepass, plain
 
@@ -102,7 +114,7 @@ def export_clients(studio: Studio, path: Path, passphrase: str | None = None) ->
         data = plain.xlsx_bytes(clients)
     else:
         data = plain.csv_bytes(clients)
-    write_private_file(path, data)
+    write_private_file(path, data, overwrite=overwrite)
     log.info("%d clients exported to %s", len(clients), path)
     _audit(
         studio,

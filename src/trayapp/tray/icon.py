@@ -31,9 +31,15 @@ PROGRAM_NAME = "trayapp"
 
 NO_MENU_MESSAGE = (
     "Impossibile mostrare il menu dell'icona nell'area di notifica: "
-    "manca il supporto GTK. Installare PyGObject e i pacchetti "
+    "manca il supporto GTK. Installa PyGObject e i pacchetti "
     "gir1.2-gtk-3.0 (e, per i desktop con AppIndicator, "
-    "gir1.2-ayatanaappindicator3-0.1), poi riavviare trayapp."
+    "gir1.2-ayatanaappindicator3-0.1), poi riavvia trayapp."
+)
+NO_DISPLAY_MESSAGE = (
+    "Impossibile mostrare l'icona nell'area di notifica: nessuno schermo grafico "
+    "disponibile (DISPLAY e WAYLAND_DISPLAY non sono impostate). Avvia trayapp "
+    "dalla sessione del desktop; senza schermo funzionano solo i comandi come "
+    "«trayapp list»."
 )
 ACTION_FAILED_TITLE = "Operazione non riuscita"
 ACTION_FAILED_MESSAGE = "Il comando non è stato eseguito. I dettagli sono nel log."
@@ -123,6 +129,9 @@ def load_pystray() -> ModuleType:
 
         return pystray
 
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        # GTK cannot open a display, and its import error would blame GTK.
+        raise TrayUnavailableError(NO_DISPLAY_MESSAGE)
     _set_program_name()
     errors = []
     for backend in linux_backend_candidates(os.environ):

@@ -104,8 +104,14 @@ class ExchangeApi:
     def write_backup(
         self, path: str, passphrase: str, confirmation: str
     ) -> dict[str, Any]:
+        # The path comes from the save dialog, which has asked before
+        # replacing an existing file.
         return self._call(
-            "write_backup", path=path, passphrase=passphrase, confirmation=confirmation
+            "write_backup",
+            path=path,
+            passphrase=passphrase,
+            confirmation=confirmation,
+            overwrite=True,
         )
 
     def restore_backup(
@@ -127,4 +133,5 @@ class ExchangeApi:
             path=path,
             passphrase=passphrase or None,
             confirmation=confirmation or None,
+            overwrite=True,
         )
