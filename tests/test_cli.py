@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 from desktop_env import find_secrets, register_mailto_handler
 from trayapp.domain.credentials import SecretKind
+from trayapp.os_errors import REASONS, italian_reason
 
 SAMPLES = Path(__file__).resolve().parent / "data"
 HEADER = "Tipo;Ragione sociale;Cognome;Nome;Codice fiscale;Partita IVA;Email\n"
@@ -595,4 +597,24 @@ def test_import_summary_in_the_singular_and_preview_not_done(studio, tmp_path):
     ]
     assert again.stdout.splitlines()[0] == (
         "0 importati, 0 aggiornati, 1 invariato, 1 riga corretta, 1 riga scartata"
+    )
+
+
+def test_export_write_failure_in_italian(trayapp_home, keyring_daemon):
+    # /sys takes no new files, so the system's own error text would show.
+    result = trayapp("export", "/sys/trayapp-prova.csv")
+
+    assert result.returncode == 1
+    prefix = "trayapp: /sys/trayapp-prova.csv: scrittura non riuscita ("
+    assert result.stderr.startswith(prefix)
+    reason = result.stderr.removeprefix(prefix).rstrip("\n").removesuffix(")")
+    assert reason in REASONS.values()
+
+
+def test_unknown_system_error_keeps_its_text():
+    assert italian_reason(OSError(errno.ENOTSUP, "Operation not supported")) == (
+        "Operation not supported"
+    )
+    assert italian_reason(OSError(errno.EISDIR, "Is a directory")) == (
+        "è una cartella, non un file"
     )

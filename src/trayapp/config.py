@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from trayapp.domain.expiry import ExpiryRules
+from trayapp.os_errors import italian_reason
 
 CONFIG_FILE = "config.json"
 
@@ -47,7 +48,9 @@ def load_settings(config_dir: Path) -> Settings:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: non è un file di testo UTF-8") from None
     except OSError as error:
-        raise ConfigError(f"{path}: lettura non riuscita ({error.strerror})") from None
+        raise ConfigError(
+            f"{path}: lettura non riuscita ({italian_reason(error)})"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: serve un oggetto JSON con le impostazioni")
     known = {field.name for field in fields(Settings)}

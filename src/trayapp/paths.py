@@ -10,6 +10,8 @@ from pathlib import Path
 
 import platformdirs
 
+from trayapp.os_errors import italian_reason
+
 APP_NAME = "trayapp"
 INDEX_FILE_NAME = "clients.json"
 
@@ -54,23 +56,11 @@ def resolve_paths(environ: Mapping[str, str] = os.environ) -> AppPaths:
     )
 
 
-# Italian reasons for the errors of making a folder, by errno.
-_FOLDER_REASONS = {
-    errno.EACCES: "permesso negato",
-    errno.EPERM: "operazione non permessa",
-    errno.EROFS: "il disco è di sola lettura",
-    errno.ENOSPC: "il disco è pieno",
-    errno.ENOTDIR: "una parte del percorso è un file, non una cartella",
-    errno.ENOENT: "il percorso non esiste e lì non si possono creare cartelle",
-    errno.ENAMETOOLONG: "il percorso è troppo lungo",
-}
-
-
 def folder_error_reason(error: OSError) -> str:
     """Return why a folder could not be made, in Italian."""
-    if error.errno in _FOLDER_REASONS:
-        return _FOLDER_REASONS[error.errno]
-    return error.strerror or str(error)
+    if error.errno == errno.ENOENT:
+        return "il percorso non esiste e lì non si possono creare cartelle"
+    return italian_reason(error)
 
 
 def home_problem(home: Path) -> str | None:

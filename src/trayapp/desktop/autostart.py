@@ -22,6 +22,8 @@ from pathlib import Path, PureWindowsPath
 from typing import Any, Protocol
 from xml.parsers.expat import ExpatError
 
+from trayapp.os_errors import italian_reason
+
 log = logging.getLogger(__name__)
 
 APP_NAME = "trayapp"
@@ -181,7 +183,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except OSError as error:
         log.error("writing the autostart entry %s failed: %s", path, error)
         raise AutostartError(
-            f"Impossibile scrivere {path}: {error.strerror or error}. "
+            f"Impossibile scrivere {path}: {italian_reason(error)}. "
             "L'avvio all'accesso non è stato modificato."
         ) from error
 
@@ -192,7 +194,7 @@ def _remove(path: Path) -> None:
     except OSError as error:
         log.error("removing the autostart entry %s failed: %s", path, error)
         raise AutostartError(
-            f"Impossibile eliminare {path}: {error.strerror or error}."
+            f"Impossibile eliminare {path}: {italian_reason(error)}."
         ) from error
 
 
@@ -204,7 +206,7 @@ def _read_bytes(path: Path) -> bytes | None:
         return None
     except OSError as error:
         raise AutostartError(
-            f"Impossibile leggere {path}: {error.strerror or error}."
+            f"Impossibile leggere {path}: {italian_reason(error)}."
         ) from error
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from trayapp.atomicfile import write_atomically
 from trayapp.domain.validation import characters
+from trayapp.os_errors import italian_reason
 
 MIN_PASSPHRASE_LENGTH = 12
 
@@ -62,7 +63,7 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
         write_atomically(path, data)
     except OSError as error:
         raise ExchangeError(
-            f"{path}: scrittura non riuscita ({error.strerror})"
+            f"{path}: scrittura non riuscita ({italian_reason(error)})"
         ) from error
 
 
@@ -76,5 +77,5 @@ def read_input_file(path: Path, what: str) -> bytes:
         raise ExchangeError(f"Il file {path} non esiste") from None
     except OSError as error:
         raise ExchangeError(
-            f"{path}: lettura non riuscita ({error.strerror})"
+            f"{path}: lettura non riuscita ({italian_reason(error)})"
         ) from None

@@ -22,6 +22,7 @@ from typing import Any
 from tinydb import TinyDB
 
 from trayapp.domain.client import Client
+from trayapp.os_errors import italian_reason
 from trayapp.storage.base import IndexStorageError
 from trayapp.storage.journal import (
     BACKUP_FOLDER,
@@ -368,7 +369,7 @@ class TinyDBClientIndex:
             self.storage.close()
             raise IndexStorageError(
                 f"Impossibile scrivere l'indice clienti {self.path}: "
-                f"{error.strerror or error}. Nulla è stato salvato."
+                f"{italian_reason(error)}. Nulla è stato salvato."
             ) from error
 
     def fold(self) -> None:
