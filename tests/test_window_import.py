@@ -127,3 +127,31 @@ def test_import_dialog_names_unreadable_file(open_window, tmp_path):  # noqa: F8
     )
     assert message == f"Il file {missing} non esiste"
     assert window.js(visible("map")) is False
+
+
+def test_import_counts_agree_with_number(open_window):  # noqa: F811
+    window = open_window()
+    labels = window.js(
+        """
+        importView.fields = [];
+        renderImportPreview({
+          imported: 1, updated: 2, unchanged: 0, repaired: 1,
+          rejected: [{ row: 4, field: "email", reason: "x" }],
+          secrets_added: 1, secrets_replaced: [], warnings: [],
+          repairs: [{ row: 2, repair: "y" }],
+        });
+        return [...document.querySelectorAll('#import-counts li')]
+          .map((item) => item.textContent);
+        """
+    )
+
+    assert labels == [
+        "1 nuovo cliente",
+        "2 clienti aggiornati",
+        "0 clienti invariati",
+        "1 riga corretta",
+        "1 riga scartata",
+        "1 password o PIN nuovo",
+        "0 password e PIN sostituiti",
+        "0 password e PIN tenuti (quelli salvati sono più recenti)",
+    ]

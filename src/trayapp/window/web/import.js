@@ -165,10 +165,17 @@ async function inspectImportFile() {
   }
 }
 
+// "1 riga", "2 righe": the count with the noun that agrees with it.
+function counted(count, singular, plural) {
+  return `${count} ${count === 1 ? singular : plural}`;
+}
+
 function renderImportColumns(layout) {
   const unknown = layout.columns.filter((column) => !column.recognised).length;
-  let note = `${layout.file}: ${layout.rows} righe, ${layout.columns.length} colonne.`;
-  if (unknown) note += ` ${unknown} colonne non riconosciute: scegli il campo di ognuna o «ignora la colonna».`;
+  let note = `${layout.file}: ${counted(layout.rows, "riga", "righe")}, ${counted(layout.columns.length, "colonna", "colonne")}.`;
+  if (unknown) {
+    note += ` ${counted(unknown, "colonna non riconosciuta", "colonne non riconosciute")}: scegli il campo di ognuna o «ignora la colonna».`;
+  }
   if (layout.remembered) note += " Proposte le scelte dell'ultima importazione di un file con queste colonne.";
   $("import-map-note").textContent = note;
   const rows = layout.columns.map((column) => {
@@ -235,12 +242,16 @@ async function confirmImport() {
   }
   const report = finished.report;
   $("import-result").textContent =
-    `Importazione completata: ${report.imported} nuovi clienti, ${report.updated} aggiornati, ` +
-    `${report.unchanged} invariati, ${rejectedRowCount(report)} righe scartate.`;
+    `Importazione completata: ${counted(report.imported, "nuovo cliente", "nuovi clienti")}, ` +
+    `${counted(report.updated, "aggiornato", "aggiornati")}, ${counted(report.unchanged, "invariato", "invariati")}, ` +
+    `${counted(rejectedRowCount(report), "riga scartata", "righe scartate")}.`;
   showImportStep("done");
   state.lastOwnChange = Date.now();
   await loadClients();
-  showStatus(`Importati ${report.imported} clienti, aggiornati ${report.updated}`, "ok");
+  showStatus(
+    `Importazione: ${counted(report.imported, "cliente nuovo", "clienti nuovi")}, ${counted(report.updated, "aggiornato", "aggiornati")}`,
+    "ok"
+  );
 }
 
 function rejectedRowCount(report) {
@@ -304,20 +315,25 @@ async function cancelImport() {
 
 function renderImportPreview(report) {
   const counts = [
-    ["imported", report.imported, "nuovi clienti"],
-    ["updated", report.updated, "clienti aggiornati"],
-    ["unchanged", report.unchanged, "clienti invariati"],
-    ["repaired", report.repaired, "righe corrette"],
-    ["rejected", rejectedRowCount(report), "righe scartate"],
-    ["secrets_added", report.secrets_added, "password e PIN nuovi"],
-    ["secrets_replaced", report.secrets_replaced.length, "password e PIN sostituiti"],
-    ["secrets_kept", report.warnings.length, "password e PIN tenuti (quelli salvati sono più recenti)"],
+    ["imported", report.imported, "nuovo cliente", "nuovi clienti"],
+    ["updated", report.updated, "cliente aggiornato", "clienti aggiornati"],
+    ["unchanged", report.unchanged, "cliente invariato", "clienti invariati"],
+    ["repaired", report.repaired, "riga corretta", "righe corrette"],
+    ["rejected", rejectedRowCount(report), "riga scartata", "righe scartate"],
+    ["secrets_added", report.secrets_added, "password o PIN nuovo", "password e PIN nuovi"],
+    ["secrets_replaced", report.secrets_replaced.length, "password o PIN sostituito", "password e PIN sostituiti"],
+    [
+      "secrets_kept",
+      report.warnings.length,
+      "password o PIN tenuto (quello salvato è più recente)",
+      "password e PIN tenuti (quelli salvati sono più recenti)",
+    ],
   ];
   $("import-counts").replaceChildren(
-    ...counts.map(([key, value, label]) => {
+    ...counts.map(([key, value, singular, plural]) => {
       const item = element("li");
       item.dataset.count = key;
-      item.append(element("strong", "import-count", String(value)), ` ${label}`);
+      item.append(element("strong", "import-count", String(value)), ` ${value === 1 ? singular : plural}`);
       return item;
     })
   );
