@@ -187,3 +187,29 @@ def test_ctrl_c_mid_write_restores_passwords(studio, tmp_path):
         for client in studio.clients()
     }
     assert after == before
+
+
+def test_retry_after_cut_import_records_new_date(studio, tmp_path):
+    code = codici_fiscali(1, "RTR", "NTR")[0]
+    header = "Cognome;Nome;Codice fiscale;Password;PIN;Data cambio password\n"
+    first = tmp_path / "prima.csv"
+    first.write_text(
+        header + f"Riprova;Anna;{code};Vecchia*1xx;1234567890;01/03/2025\n",
+        encoding="utf-8",
+    )
+    studio.import_file(first)
+    (client,) = studio.clients()
+    # An import cut short after its keyring write: the new password is
+    # stored, the index still has the old date.
+    studio.secrets.set(client.id, SecretKind.PASSWORD, "Nuova*1xxxx")
+    newer = tmp_path / "dopo.csv"
+    newer.write_text(
+        header + f"Riprova;Anna;{code};Nuova*1xxxx;1234567890;01/06/2025\n",
+        encoding="utf-8",
+    )
+
+    report = studio.import_file(newer)
+
+    assert report.updated == 1
+    assert studio.get(client.id).password_changed_on == date(2025, 6, 1)
+    assert studio.import_file(newer).unchanged == 1

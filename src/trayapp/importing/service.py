@@ -342,10 +342,24 @@ def _plan(
             client = previous.replace(**given)
         writes = _secret_writes(candidate, previous, client.id, secrets, report)
         changed_on = candidate.fields.get("password_changed_on")
+        # A newer row whose password is not written has it stored already
+        # (typed in by hand, or an import cut short after its keyring
+        # writes), so only the index's date is behind.
+        already_stored = (
+            previous is not None
+            and bool(candidate.password)
+            and SecretKind.PASSWORD not in writes
+            and isinstance(changed_on, date)
+            and (
+                previous.password_changed_on is None
+                or changed_on > previous.password_changed_on
+            )
+        )
         if (
             SecretKind.PASSWORD in writes
             or previous is None
             or not previous.has_password
+            or already_stored
         ):
             if isinstance(changed_on, date):
                 client = client.replace(password_changed_on=changed_on)
