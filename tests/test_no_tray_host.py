@@ -62,6 +62,21 @@ def test_no_display_is_reported_as_such(tmp_path, short_tmp, keyring_daemon):
     assert "GTK" not in stdout + stderr
 
 
+def test_unopenable_display_is_reported_as_such(tmp_path, short_tmp, keyring_daemon):
+    # Display :97 has no X server: the variable is set, the screen is not there.
+    home, env = trayapp_home_env(tmp_path, short_tmp, keyring_daemon, ":97")
+    env.pop("WAYLAND_DISPLAY", None)
+
+    stdout, stderr = start_trayapp(env).communicate(timeout=120)
+
+    assert stdout == (
+        "trayapp: Impossibile mostrare l'icona nell'area di notifica: lo schermo "
+        "grafico :97 (variabile DISPLAY) non si apre. Avvia trayapp dalla sessione "
+        "del desktop, oppure imposta DISPLAY sullo schermo giusto.\n"
+    ), stderr
+    assert "GTK" not in stdout
+
+
 def test_missing_gtk_is_reported_with_what_to_install(x_display):
     # gi set to None in sys.modules makes every import of it fail, as on a
     # machine without PyGObject.

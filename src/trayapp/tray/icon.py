@@ -41,6 +41,11 @@ NO_DISPLAY_MESSAGE = (
     "dalla sessione del desktop; senza schermo funzionano solo i comandi come "
     "«trayapp list»."
 )
+DISPLAY_NOT_OPENED_MESSAGE = (
+    "Impossibile mostrare l'icona nell'area di notifica: lo schermo grafico "
+    "{display} (variabile DISPLAY) non si apre. Avvia trayapp dalla sessione del "
+    "desktop, oppure imposta DISPLAY sullo schermo giusto."
+)
 ACTION_FAILED_TITLE = "Operazione non riuscita"
 ACTION_FAILED_MESSAGE = "Il comando non è stato eseguito. I dettagli sono nel log."
 
@@ -144,7 +149,31 @@ def load_pystray() -> ModuleType:
             continue
         log.info("Using pystray backend %s", backend)
         return pystray
+    unreachable = x_display_problem(os.environ.get("DISPLAY", ""))
+    if unreachable:
+        raise TrayUnavailableError(unreachable)
     raise TrayUnavailableError(f"{NO_MENU_MESSAGE} ({'; '.join(errors)})")
+
+
+def x_display_problem(display: str) -> str | None:
+    """Return the Italian message when the X display `display` cannot be opened.
+
+    GTK reports such a display as a failed initialisation, which would read
+    as missing packages. None when `display` is empty or opens.
+    """
+    if not display:
+        return None
+    try:
+        from Xlib import display as xdisplay
+        from Xlib.error import DisplayError
+    except ImportError:
+        return None
+    try:
+        xdisplay.Display(display).close()
+    except DisplayError as error:
+        log.warning("X display %s cannot be opened: %s", display, error)
+        return DISPLAY_NOT_OPENED_MESSAGE.format(display=display)
+    return None
 
 
 def _set_program_name() -> None:
