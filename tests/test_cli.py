@@ -618,3 +618,13 @@ def test_unknown_system_error_keeps_its_text():
     assert italian_reason(OSError(errno.EISDIR, "Is a directory")) == (
         "è una cartella, non un file"
     )
+
+
+def test_empty_home_option_refused(tmp_path):
+    result = trayapp("--home", "", "list", env=dict(os.environ, HOME=str(tmp_path)))
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "trayapp: --home è vuoto: indica la cartella in cui tenere i dati di trayapp.\n"
+    )
+    assert list(tmp_path.iterdir()) == []

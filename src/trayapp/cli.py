@@ -240,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     with italian_argparse_messages():
         args = parser.parse_args(argv)
     command = args.command or "tray"
+    if args.home is not None and not args.home.strip():
+        _fail("--home è vuoto: indica la cartella in cui tenere i dati di trayapp.")
+        return EXIT_USAGE
     home_option = "--home" if args.home else "TRAYAPP_HOME"
     if args.home:
         os.environ["TRAYAPP_HOME"] = str(Path(args.home).expanduser().resolve())
