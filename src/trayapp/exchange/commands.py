@@ -81,7 +81,12 @@ def add_parsers(commands) -> None:
     keepass.add_argument(
         "file", type=Path, metavar="FILE", help="il database KeePass .kdbx"
     )
-    keepass.add_argument("--passphrase-stdin", action="store_true", help=_STDIN_HELP)
+    keepass.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="legge la password principale del database KeePass dalla prima riga "
+        "dello standard input",
+    )
     keepass.add_argument(
         "--dry-run", action="store_true", help="controlla senza salvare"
     )
