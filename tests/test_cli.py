@@ -318,7 +318,7 @@ def test_home_that_cannot_be_made_refused(tmp_path, home, reason):
     )
 
 
-def test_home_with_a_file_in_place_of_its_logs_refused(tmp_path):
+def test_home_logs_file_rejected(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     (home / "logs").write_text("", encoding="utf-8")
@@ -386,7 +386,7 @@ def test_bad_user_id_changes_nothing(studio, small_list, user_id, error):
     assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Prima1!x"
 
 
-def test_user_id_saved_normalised_and_message_says_what_changed(studio, small_list):
+def test_user_id_saved_normalised(studio, small_list):
     studio.import_file(small_list)
 
     user_only = trayapp(
@@ -570,7 +570,7 @@ def test_audit_without_entries_says_so(studio, small_list):
 # -- the import summary --------------------------------------------------------------
 
 
-def test_import_summary_in_the_singular_and_preview_not_done(studio, tmp_path):
+def test_import_summary_singular_and_preview(studio, tmp_path):
     path = tmp_path / "poche.csv"
     path.write_text(
         HEADER

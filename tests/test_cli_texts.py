@@ -148,7 +148,7 @@ def test_import_help_names_every_format(trayapp_home):
     )
 
 
-def test_every_command_has_a_description_and_every_option_a_help():
+def test_every_command_fully_described():
     for name, parser in _all_parsers().items():
         assert parser.description, name
         assert parser.description[0].isupper(), name

@@ -242,7 +242,7 @@ def test_tray_end_during_import_is_reported(
 
 
 @pytest.mark.desktop
-def test_closed_output_of_a_command_through_the_tray_is_silent(
+def test_closed_output_through_tray_silent(
     tmp_path, short_tmp, keyring_daemon, tray_host
 ):
     home, env = trayapp_home_env(tmp_path, short_tmp, keyring_daemon, tray_host)
