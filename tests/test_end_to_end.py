@@ -92,7 +92,7 @@ def test_tray_login_and_email_on_imported_list(
     assert report["rejected"] == []
 
     entries = menu_model(home)
-    letters = [entry.text for entry in entries if entry.children]
+    letters = [entry.text for entry in entries if entry.is_submenu]
     assert "L" in letters
     tray = start_trayapp(env)
     try:

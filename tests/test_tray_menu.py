@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from trayapp.domain.client import Client, Kind
+from trayapp.tray import menu
 from trayapp.tray.icon import linux_backend_candidates, tooltip_text
 from trayapp.tray.menu import (
     SEPARATOR,
@@ -249,6 +250,60 @@ def test_menu_2000_clients_recent_and_letters():
                 "Login cassetto fiscale",
                 "Invia email",
             ]
+
+
+def test_submenus_made_on_first_read(monkeypatch):
+    made = []
+    commands = menu._client_commands
+    monkeypatch.setattr(
+        menu,
+        "_client_commands",
+        lambda client: made.append(client.id) or commands(client),
+    )
+    clients = many_clients(2000)
+    entries = build_menu(clients, [], window_available=False)
+    letter_b = next(entry for entry in entries if entry.text == "B")
+    b_names = sum(client.cognome.startswith("B") for client in clients)
+
+    assert made == []
+    assert letter_b.is_submenu
+
+    first = letter_b.children[0]
+
+    assert len(letter_b.children) == b_names
+    assert made == []
+
+    assert texts(first.children)[:2] == ["Login cassetto fiscale", "Invia email"]
+    assert made == ["id00001"]
+
+
+def test_menus_compare_without_making_submenus(monkeypatch):
+    clients = many_clients(2000)
+    before = build_menu(clients, [], window_available=False)
+    made = []
+    monkeypatch.setattr(menu, "_client_rows", lambda *args: made.append(args) or ())
+
+    same = build_menu(list(clients), [], window_available=False)
+    clients[27] = clients[27].replace(has_pin=False)
+    pin_removed = build_menu(clients, [], window_available=False)
+
+    assert same == before
+    assert pin_removed != before
+    assert made == []
+
+
+def test_shared_name_changes_other_label():
+    clients = many_clients(60)
+    before = build_menu(clients, [], window_available=False)
+    clients[27] = clients[27].replace(cognome="BCOGNOME00001", codice_fiscale="X")
+    after = build_menu(clients, [], window_available=False)
+    letter_b = next(entry for entry in after if entry.text == "B")
+
+    assert after != before
+    assert texts(letter_b.children)[:2] == [
+        "BCOGNOME00001 NOME (RSSMRA80A01H501U)",
+        "BCOGNOME00001 NOME (X)",
+    ]
 
 
 def test_menu_entries_are_data():

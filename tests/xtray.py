@@ -294,7 +294,7 @@ def open_menu_path(
             log.info("Row count differs from the model at %r, using keys", label)
             select_with_keys(display, level, entry, first_item_selected)
             first_item_selected = True
-        if entry.children:
+        if entry.is_submenu:
             opened.append(wait_for_new_popup(display, known, timeout))
             level = list(entry.children)
         else:
@@ -335,7 +335,7 @@ def select_with_keys(
     # GTK 3 skips separators and disabled items when moving with the arrows.
     steps = selectable.index(entry) + (0 if first_item_selected else 1)
     press_keys(display, *["Down"] * steps)
-    press_keys(display, "Right" if entry.children else "Return")
+    press_keys(display, "Right" if entry.is_submenu else "Return")
 
 
 def close_menus(display: str, timeout: float = 5.0) -> None:

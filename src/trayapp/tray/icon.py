@@ -440,11 +440,11 @@ class TrayApp:
         if entry.separator:
             return pystray.Menu.SEPARATOR
         text = menu_text(entry.text, sys.platform)
-        if entry.children and self._lazy_menus:
+        if entry.is_submenu and self._lazy_menus:
             return pystray.MenuItem(
                 text, _lazy_submenu(pystray, self, entry), enabled=entry.enabled
             )
-        if entry.children:
+        if entry.is_submenu:
             submenu = pystray.Menu(
                 *(self._pystray_item(pystray, child) for child in entry.children)
             )
@@ -507,8 +507,8 @@ class TrayApp:
 def _lazy_submenu(pystray: ModuleType, tray: TrayApp, entry: MenuEntry) -> Any:
     """Return a pystray Menu whose items are made from `entry` only when read.
 
-    It counts as visible without making its items, because `entry` has
-    children; otherwise pystray would make the whole tree on every check.
+    It counts as visible without making its items, because `entry` is a
+    submenu; otherwise pystray would make the whole tree on every check.
     """
 
     class LazyMenu(pystray.Menu):  # type: ignore[misc, name-defined]

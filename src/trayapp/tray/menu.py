@@ -7,8 +7,8 @@ display. `trayapp.tray.icon` turns the entries into pystray items.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from functools import partial
 
 from trayapp.domain.client import Client
 
@@ -36,15 +36,80 @@ QUIT_LABEL = "Esci"
 Action = tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class MenuEntry:
-    """One menu row: a command, a submenu (with `children`) or a separator."""
+    """One menu row: a command, a submenu (with `children`) or a separator.
 
-    text: str = ""
-    action: Action | None = None
-    enabled: bool = True
-    children: tuple[MenuEntry, ...] = ()
-    separator: bool = False
+    A submenu's children may come from `make_children`, called on the first
+    read of `children`, so a menu of 10,000 clients costs only its top rows
+    until a submenu opens. `signature` then represents the children in
+    comparisons: two such entries are equal when their signatures are.
+    """
+
+    __slots__ = (
+        "text",
+        "action",
+        "enabled",
+        "separator",
+        "_children",
+        "_make_children",
+        "_signature",
+    )
+
+    def __init__(
+        self,
+        text: str = "",
+        action: Action | None = None,
+        enabled: bool = True,
+        children: tuple[MenuEntry, ...] = (),
+        separator: bool = False,
+        *,
+        make_children: Callable[[], Iterable[MenuEntry]] | None = None,
+        signature: Hashable = None,
+    ) -> None:
+        self.text = text
+        self.action = action
+        self.enabled = enabled
+        self.separator = separator
+        self._children = children
+        self._make_children = make_children
+        self._signature = signature if make_children is not None else None
+
+    @property
+    def children(self) -> tuple[MenuEntry, ...]:
+        """The submenu's entries, made now if they were deferred."""
+        make_children = self._make_children
+        if make_children is not None:
+            # Two threads may both make them; the results are equal.
+            self._children = tuple(make_children())
+            self._make_children = None
+        return self._children
+
+    @property
+    def is_submenu(self) -> bool:
+        """Whether the entry opens a submenu, checked without making the submenu."""
+        return self._make_children is not None or bool(self._children)
+
+    def _key(self) -> tuple[object, ...]:
+        content: object
+        if self._signature is not None:
+            content = ("deferred", self._signature)
+        else:
+            content = self.children
+        return (self.text, self.action, self.enabled, self.separator, content)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MenuEntry):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        if self.separator:
+            return "MenuEntry(separator=True)"
+        kind = "submenu" if self.is_submenu else repr(self.action)
+        return f"MenuEntry({self.text!r}, {kind}, enabled={self.enabled})"
 
 
 SEPARATOR = MenuEntry(separator=True)
@@ -99,9 +164,10 @@ def build_menu(
     `expiring` lists (client id, state text such as "scade tra 5 giorni") of
     the passwords expiring or expired; they get a submenu of their own first.
     """
-    folded = {client.id: fold(client.name) for client in clients}
+    names = {client.id: client.name for client in clients}
+    folded = {client_id: fold(name) for client_id, name in names.items()}
     ordered = sorted(clients, key=lambda client: (folded[client.id], client.id))
-    labels = _client_labels(ordered, folded)
+    labels = _client_labels(ordered, names, folded)
 
     entries: list[MenuEntry] = []
     if expiring:
@@ -127,34 +193,66 @@ def _expiring_submenu(
     expiring: Sequence[tuple[str, str]],
     labels: dict[str, str],
 ) -> MenuEntry:
+    """Return the "Password in scadenza" submenu, whose rows are made when it opens."""
     by_id = {client.id: client for client in clients}
-    children = []
-    for client_id, state in expiring:
-        client = by_id.get(client_id)
-        if client is not None:
-            entry = _client_entry(client, f"{labels[client_id]} — {state}")
-            children.append(entry)
-    return MenuEntry(f"{EXPIRING_LABEL} ({len(children)})", children=tuple(children))
+    members = [
+        (by_id[client_id], f"{labels[client_id]} — {state}")
+        for client_id, state in expiring
+        if client_id in by_id
+    ]
+    signature = tuple((label, *_client_signature(client)) for client, label in members)
+    return MenuEntry(
+        f"{EXPIRING_LABEL} ({len(members)})",
+        make_children=partial(_labelled_client_rows, members),
+        signature=signature,
+    )
 
 
-def _client_labels(ordered: Sequence[Client], folded: dict[str, str]) -> dict[str, str]:
+def _labelled_client_rows(
+    members: Sequence[tuple[Client, str]],
+) -> Iterable[MenuEntry]:
+    return (_client_entry(client, label) for client, label in members)
+
+
+def _client_labels(
+    ordered: Sequence[Client], names: dict[str, str], folded: dict[str, str]
+) -> dict[str, str]:
     """Map each client id to its label, adding the codice fiscale to shared names."""
     name_counts: dict[str, int] = {}
-    for client in ordered:
-        key = folded[client.id]
+    for key in folded.values():
         name_counts[key] = name_counts.get(key, 0) + 1
 
     labels = {}
     for client in ordered:
+        name = names[client.id]
         if name_counts[folded[client.id]] > 1:
-            labels[client.id] = f"{client.name} ({client.codice_fiscale})"
+            labels[client.id] = f"{name} ({client.codice_fiscale})"
         else:
-            labels[client.id] = client.name
+            labels[client.id] = name
     return labels
 
 
 def _client_entry(client: Client, label: str) -> MenuEntry:
-    """Build a client's submenu: login, email, then the copy commands."""
+    """Return a client's submenu row, whose commands are made when it opens."""
+    return MenuEntry(
+        label,
+        make_children=partial(_client_commands, client),
+        signature=_client_signature(client),
+    )
+
+
+def _client_signature(client: Client) -> tuple[object, ...]:
+    """Return what the client's submenu depends on, besides its label."""
+    return (
+        client.id,
+        client.has_password,
+        client.has_pin,
+        bool(client.email.strip()),
+    )
+
+
+def _client_commands(client: Client) -> tuple[MenuEntry, ...]:
+    """Return a client's submenu: login, email, then the copy commands."""
     if client.has_credentials:
         login = MenuEntry(LOGIN_LABEL, action=("login", client.id))
     else:
@@ -178,9 +276,7 @@ def _client_entry(client: Client, label: str) -> MenuEntry:
     else:
         copy_pin = COPY_PIN_UNAVAILABLE
 
-    return MenuEntry(
-        label, children=(login, email, SEPARATOR, copy_user, copy_password, copy_pin)
-    )
+    return (login, email, SEPARATOR, copy_user, copy_password, copy_pin)
 
 
 def _recent_section(
@@ -210,11 +306,27 @@ def _recent_section(
 def _letter_submenus(
     ordered: Sequence[Client], folded: dict[str, str], labels: dict[str, str]
 ) -> Iterable[MenuEntry]:
-    """Yield one submenu per initial letter in use, A to Z and then "#"."""
-    groups: dict[str, list[MenuEntry]] = {}
+    """Yield one submenu per initial letter in use, A to Z and then "#".
+
+    A letter's client rows are made when its submenu opens.
+    """
+    groups: dict[str, list[Client]] = {}
     for client in ordered:
-        letter = letter_of(folded[client.id])
-        groups.setdefault(letter, []).append(_client_entry(client, labels[client.id]))
+        groups.setdefault(letter_of(folded[client.id]), []).append(client)
 
     for letter in sorted(groups, key=lambda letter: (letter == OTHER_LETTER, letter)):
-        yield MenuEntry(letter, children=tuple(groups[letter]))
+        members = groups[letter]
+        signature = tuple(
+            (labels[client.id], *_client_signature(client)) for client in members
+        )
+        yield MenuEntry(
+            letter,
+            make_children=partial(_client_rows, members, labels),
+            signature=signature,
+        )
+
+
+def _client_rows(
+    members: Sequence[Client], labels: dict[str, str]
+) -> Iterable[MenuEntry]:
+    return (_client_entry(client, labels[client.id]) for client in members)
