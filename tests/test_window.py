@@ -23,7 +23,7 @@ from trayapp.clipboard import Clipboard, GtkClipboard
 from trayapp.domain.client import Client, Kind
 from trayapp.domain.credentials import SecretKind
 from trayapp.domain.passwords import meets_portal_rules
-from trayapp.ipc import RpcServer
+from trayapp.ipc import RpcError, RpcServer
 from trayapp.resident import TrayActions, user_error_types
 from trayapp.storage.tinydb_index import TinyDBClientIndex
 from trayapp.window.service import WindowService
@@ -411,6 +411,10 @@ def test_ten_thousand_clients_render_few_rows(open_window, studio):
         for number in range(10_000)
     )
     window = open_window()
+    assert window.js("return trayapp.listTransport") == "channel"
+    assert window.js("return document.getElementById('status').textContent") == (
+        "10000 clienti in rubrica"
+    )
     assert window.js("return document.querySelectorAll('#spacer .row').length") < 80
     window.js("document.getElementById('viewport').scrollTop = 200000; return true;")
     window.wait_for(
@@ -429,6 +433,28 @@ def test_ten_thousand_clients_render_few_rows(open_window, studio):
     )
     assert elapsed < 500
     assert window.js("return document.querySelectorAll('#spacer .row').length") == 1
+
+
+def test_list_error_shown_in_status(open_window, resident, studio, monkeypatch):
+    _, counting, _ = resident
+    window = open_window()
+    handle = counting.service.handle
+
+    def failing_list(method, params):
+        if method == "client_list_json":
+            raise RpcError("Indice dei clienti non leggibile: riprova.")
+        return handle(method, params)
+
+    monkeypatch.setattr(counting.service, "handle", failing_list)
+    click(window, "#refresh")
+
+    window.wait_for(
+        "return document.getElementById('status').textContent"
+        " === 'Indice dei clienti non leggibile: riprova.'",
+        what="the error on the status line",
+    )
+    assert window.js("return trayapp.listTransport") == "channel"
+    assert window.js("return document.getElementById('refresh').disabled") is False
 
 
 def seed_screenshot_clients(studio) -> None:

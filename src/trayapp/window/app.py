@@ -19,6 +19,7 @@ from typing import Any
 from trayapp.ipc import RpcClient, RpcError
 from trayapp.window.exchange_api import ExchangeApi, FileChooser
 from trayapp.window.import_api import ImportApi
+from trayapp.window.list_channel import make_list_channel, register_list_channel
 
 log = logging.getLogger(__name__)
 
@@ -310,9 +311,16 @@ def run_window(
         # confirmation dialog.
         window.confirm_close = api.is_dirty
 
+    list_channel = make_list_channel(api.client_list_json, gui)
+
+    def before_show() -> None:
+        # Runs on Qt's main thread, before the page has loaded.
+        register_list_channel(window, list_channel)
+
     chooser.attach(window)
     _bypass_eval(window)
     window.events.closing += on_closing
+    window.events.before_show += before_show
     event_loop = EventLoop(events_client, window)
 
     def started() -> None:

@@ -66,8 +66,42 @@ const bridge = (() => {
     });
   }
 
+  // The client list comes over the channel's trayappList object where the
+  // window registered one: as a signal's plain text it reaches the page much
+  // faster than as a js_api result, which pywebview returns inside a script.
+  const listRequests = new Map();
+
+  function listChannel() {
+    if (!channel || channel === "api") return null;
+    const source = channel.objects.trayappList;
+    if (!source) return null;
+    if (!source.__trayappConnected) {
+      source.listReady.connect((id, text, error) => {
+        const request = listRequests.get(id);
+        if (!request) return;
+        listRequests.delete(id);
+        request({ text, error });
+      });
+      source.__trayappConnected = true;
+    }
+    return source;
+  }
+
+  // Resolve to {text, error} from the list channel, or to null without one.
+  async function clientListText() {
+    await ready();
+    const source = listChannel();
+    if (!source) return null;
+    counter += 1;
+    const id = `list-${Date.now()}-${counter}`;
+    return new Promise((resolve) => {
+      listRequests.set(id, resolve);
+      source.request(id);
+    });
+  }
+
   connect();
-  return { call, ready };
+  return { call, ready, clientListText };
 })();
 
 class ApiError extends Error {
@@ -129,6 +163,8 @@ const state = {
   revealed: new Map(),
   lastOwnChange: 0,
   listLoads: 0,
+  // How the last list arrived: "channel" or "js_api".
+  listTransport: "",
   // The copy message on the status line while its clearing delay runs.
   copyStatus: null,
 };
@@ -171,6 +207,18 @@ function sortKey(text) {
 }
 
 // Rebuild row objects from {"columns": [...], "rows": [[...], ...]}.
+// Return the client list's JSON text, over the list channel where there is one.
+async function clientListText() {
+  const answer = await bridge.clientListText();
+  if (answer === null) {
+    state.listTransport = "js_api";
+    return api("client_list_json");
+  }
+  state.listTransport = "channel";
+  if (answer.error) throw new ApiError(answer.error);
+  return answer.text;
+}
+
 function decodeClientList(text) {
   const { columns, rows } = JSON.parse(text);
   return rows.map((values) => {
@@ -211,7 +259,7 @@ function showError(error) {
 async function loadClients() {
   $("refresh").disabled = true;
   try {
-    const clients = decodeClientList(await api("client_list_json"));
+    const clients = decodeClientList(await clientListText());
     for (const client of clients) {
       client.searchKey = `${foldCached(client.name)}\n${foldCached(client.codice_fiscale)}\n${foldCached(client.partita_iva)}`;
     }
@@ -890,6 +938,9 @@ window.trayapp = {
   call: api,
   get listLoads() {
     return state.listLoads;
+  },
+  get listTransport() {
+    return state.listTransport;
   },
 };
 
