@@ -20,7 +20,7 @@ from trayapp.app import recent_client_ids
 from trayapp.domain.client import Client
 from trayapp.paths import resolve_paths
 from trayapp.storage.tinydb_index import TinyDBClientIndex
-from trayapp.tray.menu import build_menu
+from trayapp.tray.menu import MenuEntry, build_menu
 
 log = logging.getLogger(__name__)
 
@@ -195,15 +195,28 @@ def cold_start_figures(
 def menu_figures(
     clients_by_count: dict[int, list[Client]], repeats: int
 ) -> list[Figure]:
-    """Measure build_menu at each client count beside N plain pystray items."""
+    """Measure build_menu at each client count beside N plain pystray items.
+
+    The build is timed as the tray does it: the new entries are compared
+    with the previous ones, to tell whether pystray must rebuild. The
+    submenus are made when first shown, so opening the largest letter group
+    is timed apart.
+    """
     import pystray
 
     figures = []
     for count, clients in clients_by_count.items():
         recent = recent_client_ids(clients)
+        previous = build_menu(clients, recent, window_available=True)
 
-        def build(clients: list[Client] = clients, recent: list[str] = recent) -> None:
-            build_menu(clients, recent, window_available=True)
+        def build(
+            clients: list[Client] = clients,
+            recent: list[str] = recent,
+            previous: list[MenuEntry] = previous,
+        ) -> None:
+            entries = build_menu(clients, recent, window_available=True)
+            if entries != previous:
+                raise AssertionError("the same clients gave another menu")
 
         def plain(clients: list[Client] = clients) -> None:
             [pystray.MenuItem(client.name, _no_action) for client in clients]
@@ -213,7 +226,7 @@ def menu_figures(
         figures.append(
             figure(
                 f"menu_build.n{count}",
-                "Tray menu build (build_menu)",
+                "Tray menu build (build_menu and compare)",
                 count,
                 value,
                 "ms",
@@ -223,7 +236,51 @@ def menu_figures(
                 MENU_GOAL,
             )
         )
+        opened = _letter_open_ms(clients, recent, repeats)
+        if opened is not None:
+            rows, value, floor = opened
+            figures.append(
+                figure(
+                    f"menu_letter_open.n{count}",
+                    f"Largest letter submenu made when opened ({rows} clients)",
+                    count,
+                    value,
+                    "ms",
+                    floor,
+                    "as many pystray.MenuItem objects",
+                    repeats,
+                )
+            )
     return figures
+
+
+def _letter_open_ms(
+    clients: list[Client], recent: list[str], repeats: int
+) -> tuple[int, float, float] | None:
+    """Return (rows, median ms, floor ms) of making the largest letter submenu."""
+    import pystray
+
+    def largest_letter() -> MenuEntry | None:
+        entries = build_menu(clients, recent, window_available=True)
+        letters = [entry for entry in entries if len(entry.text) == 1]
+        return max(letters, key=lambda entry: len(entry.children), default=None)
+
+    sample = largest_letter()
+    if sample is None:
+        return None
+    names = [entry.text for entry in sample.children]
+    samples = []
+    for _ in range(repeats):
+        letter = largest_letter()
+        assert letter is not None
+        started = time.perf_counter()
+        [child.children for child in letter.children]
+        samples.append((time.perf_counter() - started) * 1000)
+
+    def plain() -> None:
+        [pystray.MenuItem(name, _no_action) for name in names]
+
+    return len(names), statistics.median(samples), median_ms(plain, repeats)
 
 
 def _no_action(icon: object) -> None:
