@@ -47,7 +47,6 @@ from trayapp.paths import AppPaths, resolve_paths
 from trayapp.secretstore.base import (
     SecretStore,
     SecretStoreError,
-    UnavailableSecretStore,
 )
 from trayapp.secretstore.pending import PENDING_FILE, PendingSecretWrites
 from trayapp.storage.base import ClientIndex
@@ -681,9 +680,16 @@ class Studio:
             self.audit.close()
 
 
+def _open_keyring() -> SecretStore:
+    # The keyring library is imported only here, on the first secret's use.
+    from trayapp.secretstore.keyring_store import open_secret_store
+
+    return open_secret_store()
+
+
 def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:
     """Build the studio on this machine's folders, TinyDB index and OS keyring."""
-    from trayapp.secretstore.keyring_store import open_secret_store
+    from trayapp.secretstore.deferred import DeferredSecretStore
     from trayapp.storage.tinydb_index import TinyDBClientIndex
 
     paths = resolve_paths(environ)
@@ -693,12 +699,7 @@ def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:
     index = TinyDBClientIndex(paths.index_file, backups=settings.index_backups)
     if index.recovery_notice:
         log.warning("index recovered on open: %s", index.recovery_notice)
-    secrets: SecretStore
-    try:
-        secrets = open_secret_store()
-    except SecretStoreError as error:
-        log.warning("no usable keyring, secrets unavailable: %s", error)
-        secrets = UnavailableSecretStore(str(error))
+    secrets = DeferredSecretStore(_open_keyring)
     return Studio(
         index, secrets, paths, environ=environ, audit=AuditLog(paths.data_dir)
     )
