@@ -271,6 +271,36 @@ def test_file_without_codice_fiscale_column_rejected(studio, tmp_path):
     assert "nessuna colonna «Codice fiscale»" in str(caught.value)
 
 
+def test_xlsx_named_csv_imported(studio, tmp_path):
+    renamed = tmp_path / "clienti.csv"
+    renamed.write_bytes(SAMPLE_XLSX.read_bytes())
+
+    report = studio.import_file(renamed)
+
+    assert report.imported == 300
+    assert report.rejected == []
+
+
+def test_read_error_named_in_italian(trayapp_home, keyring_daemon, tmp_path):
+    # Reading /proc/self/mem from its start fails with EIO, as a bad disk does.
+    unreadable = tmp_path / "clienti.csv"
+    unreadable.symlink_to("/proc/self/mem")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "trayapp", "import", str(unreadable), "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (
+        "clienti.csv: lettura non riuscita (errore di lettura o scrittura del disco)"
+        in result.stderr
+    )
+
+
 def test_cli_import_json_output(trayapp_home, keyring_daemon):
     result = subprocess.run(
         [sys.executable, "-m", "trayapp", "import", str(SAMPLE_CSV), "--json"],

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from trayapp.os_errors import italian_reason
+
 CSV_DELIMITERS = ";,\t|"
 
 
@@ -46,16 +48,22 @@ def read_sheet(path: Path) -> Sheet:
             f"{path} non è un file normale (è un dispositivo o una pipe): indica "
             "il file da importare"
         )
-    with path.open("rb") as stream:
-        head = stream.read(8)
-    if head.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path)
-    if head.startswith(b"\xd0\xcf\x11\xe0") or path.suffix.lower() == ".xls":
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(8)
+        # Recognised by content, not by name: Excel users rename files.
+        if head.startswith(b"PK\x03\x04"):
+            return _read_xlsx(path)
+        if head.startswith(b"\xd0\xcf\x11\xe0") or path.suffix.lower() == ".xls":
+            raise ImportFileError(
+                f"{path.name}: il vecchio formato .xls non è supportato; salvalo da "
+                "Excel come .xlsx o come CSV"
+            )
+        return _read_delimited(path)
+    except OSError as error:
         raise ImportFileError(
-            f"{path.name}: il vecchio formato .xls non è supportato; salvalo da Excel "
-            "come .xlsx o come CSV"
-        )
-    return _read_delimited(path)
+            f"{path.name}: lettura non riuscita ({italian_reason(error)})"
+        ) from None
 
 
 def decode_text(raw: bytes) -> tuple[str, str]:
@@ -125,9 +133,16 @@ def _read_xlsx(path: Path) -> Sheet:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # openpyxl takes a path only when it ends in .xlsx or a sibling suffix,
+    # so the content goes in as bytes: an XLSX named .csv is read too.
+    content = path.read_bytes()
     try:
-        values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        formulas_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        values_book = openpyxl.load_workbook(
+            io.BytesIO(content), read_only=True, data_only=True
+        )
+        formulas_book = openpyxl.load_workbook(
+            io.BytesIO(content), read_only=True, data_only=False
+        )
     except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile):
         raise ImportFileError(
             f"{path.name}: non è un file Excel .xlsx leggibile (danneggiato o di un "
