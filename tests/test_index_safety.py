@@ -139,6 +139,11 @@ DAMAGE = {
         _unknown_schema,
         "è stato scritto da una versione più recente di trayapp (schema 99,",
     ),
+    "empty object": (lambda raw: b"{}", "non contiene il numero di schema"),
+    "no meta table": (
+        lambda raw: json.dumps({"clients": {}}).encode(),
+        "non contiene il numero di schema",
+    ),
 }
 
 
@@ -164,6 +169,25 @@ def test_damaged_index_restores_backup(kind, tmp_path, keyring_daemon):
     assert f"spostato, intatto, in {kept[0]}" in result.stderr
     assert "Ripristinata la copia di sicurezza del " in result.stderr
     assert "(3 clienti)" in result.stderr
+
+
+def test_folder_in_place_of_index_moved(tmp_path, keyring_daemon):
+    home = tmp_path / "home"
+    path = home / "data" / "clients.json"
+    index_with_backup(path)
+    path.unlink()
+    path.mkdir()
+    (path / "appunti.txt").write_text("non toccare", encoding="utf-8")
+    env = dict(os.environ, TRAYAPP_HOME=str(home), **keyring_daemon)
+
+    result = run_trayapp(env, "list", "--json")
+
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 3
+    kept = list(path.parent.glob("clients.json.danneggiato-*"))
+    assert len(kept) == 1
+    assert (kept[0] / "appunti.txt").read_text(encoding="utf-8") == "non toccare"
+    assert result.stderr.startswith("trayapp: L'indice clienti non è un file")
 
 
 def test_damaged_index_keeps_journal_saves(tmp_path):
@@ -223,6 +247,26 @@ def test_damaged_backup_falls_back(tmp_path):
     assert len(index.all()) == 2
     assert index.recovery_notice is not None
     assert "(2 clienti)" in index.recovery_notice
+    assert (
+        "La copia di sicurezza più recente non era leggibile ed è rimasta in "
+        f"{tmp_path / BACKUP_FOLDER}." in index.recovery_notice
+    )
+    assert newest.read_bytes() == b"{"
+
+
+def test_journal_set_aside_named(tmp_path):
+    path = tmp_path / "clients.json"
+    path.write_bytes(b"")
+    journal = tmp_path / "clients.json.journal"
+    journal.write_bytes(b"00000000 {}\n")
+
+    index = TinyDBClientIndex(path)
+
+    kept = list(tmp_path.glob("clients.json.journal.scartato-*"))
+    assert len(kept) == 1
+    assert kept[0].read_bytes() == b"00000000 {}\n"
+    assert index.recovery_notice is not None
+    assert f"conservato in {kept[0]}." in index.recovery_notice
 
 
 @pytest.mark.desktop

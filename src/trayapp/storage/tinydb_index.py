@@ -86,6 +86,7 @@ class TinyDBClientIndex:
         self.recovery: Recovery | None = None
         self._journal_extends_backup = False
         """Set when opening found a damaged index or journal."""
+        self._journal_set_aside: Path | None = None
         self._lock = threading.RLock()
         self._by_id: dict[str, Client] = {}
         self._doc_ids: dict[str, int] = {}
@@ -149,6 +150,8 @@ class TinyDBClientIndex:
             self.path.parent / BACKUP_FOLDER, self.path.stem
         ):
             raise SnapshotDamaged(self.path, "non esiste più")
+        if self.path.exists() and not self.path.is_file():
+            raise SnapshotDamaged(self.path, "non è un file (è una cartella o altro)")
         database = TinyDB(self.path, storage=JournaledStorage, **self._storage_options)
         try:
             self._check_and_migrate(database)
@@ -172,12 +175,18 @@ class TinyDBClientIndex:
     def _check_and_migrate(self, database: TinyDB) -> None:
         storage = self.storage_of(database)
         tables = storage.read()
-        if not tables:
+        if tables is None:
+            # No file yet: a new, empty index.
             database.table(META_TABLE).insert({"schema": SCHEMA_VERSION})
             return
         version = schema_of(tables)
         if version == SCHEMA_VERSION:
             return
+        if version is None:
+            # Every index trayapp writes has its schema number, even an empty one.
+            raise UnknownSchema(
+                self.path, "non contiene il numero di schema dell'indice"
+            )
         if version == 1:
             self._migrate_from_1(storage, tables)
             return
@@ -214,7 +223,20 @@ class TinyDBClientIndex:
             message += f"Il file è stato spostato, intatto, in {moved}. "
         else:
             log.warning("index file missing, backups present")
-        backup, clients = self._restore_newest_backup()
+        self._journal_set_aside = None
+        backup, clients, skipped = self._restore_newest_backup()
+        if skipped:
+            folder = self.path.parent / BACKUP_FOLDER
+            if skipped == 1:
+                message += (
+                    "La copia di sicurezza più recente non era leggibile ed è "
+                    f"rimasta in {folder}. "
+                )
+            else:
+                message += (
+                    f"Le {skipped} copie di sicurezza più recenti non erano "
+                    f"leggibili e sono rimaste in {folder}. "
+                )
         if backup is None:
             message += (
                 "Non c'è una copia di sicurezza utilizzabile: l'elenco riparte vuoto; "
@@ -231,10 +253,21 @@ class TinyDBClientIndex:
                 if self._journal_extends_backup
                 else "."
             )
+        if self._journal_set_aside is not None:
+            message += (
+                " Il registro delle modifiche, che non si applica alla copia "
+                f"ripristinata, è conservato in {self._journal_set_aside}."
+            )
         self.recovery = Recovery(message, moved, backup)
 
-    def _restore_newest_backup(self) -> tuple[Path | None, int]:
+    def _restore_newest_backup(self) -> tuple[Path | None, int, int]:
+        """Restore the newest usable backup.
+
+        Return the backup (None when none is usable), its client count and
+        the number of newer backups skipped because they are unusable.
+        """
         folder = self.path.parent / BACKUP_FOLDER
+        skipped = 0
         for backup in list_backups(folder, self.path.stem):
             try:
                 raw = backup.read_bytes()
@@ -242,22 +275,25 @@ class TinyDBClientIndex:
                 records = snapshot.tables.get(CLIENTS_TABLE, {}).values()
                 clients = [Client.from_record(record) for record in records]
                 if schema_of(snapshot.tables) != SCHEMA_VERSION:
+                    skipped += 1
                     continue
             except (OSError, SnapshotDamaged, KeyError, TypeError, ValueError):
                 log.warning("backup %s is not usable either", backup)
+                skipped += 1
                 continue
             self._journal_extends_backup = self._keep_journal_of(snapshot.token)
             write_atomically(self.path, raw)
             log.warning("index restored from the backup %s", backup)
-            return backup, len(clients)
+            return backup, len(clients), skipped
         self._keep_journal_of(None)
-        return None, 0
+        return None, 0, skipped
 
     def _keep_journal_of(self, token: str | None) -> bool:
         """Return whether the journal extends the snapshot `token`; else set it aside.
 
-        A journal of another snapshot is renamed, never deleted. False also
-        when there is no journal.
+        A journal of another snapshot is renamed, never deleted, and its new
+        path recorded in `_journal_set_aside`. False also when there is no
+        journal.
         """
         journal = self.path.with_name(self.path.name + ".journal")
         try:
@@ -266,7 +302,9 @@ class TinyDBClientIndex:
             return False
         if token is not None and token.encode() in first:
             return True
-        os.replace(journal, journal.with_name(f"{journal.name}.scartato-{stamp()}"))
+        kept = journal.with_name(f"{journal.name}.scartato-{stamp()}")
+        os.replace(journal, kept)
+        self._journal_set_aside = kept
         return False
 
     def _remove_leftover_temporaries(self) -> None:
