@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 
@@ -123,6 +124,23 @@ def test_remembered_choices_used_second_time(studio, baseline, tmp_path):
 
     assert report.unchanged == 300
     assert report.choices["numero iva"] == "partita_iva"
+    assert clients_by_cf(studio) == baseline
+
+
+def test_remembered_choices_any_column_order(studio, baseline, tmp_path):
+    first = write_renamed_csv(tmp_path / "gennaio.csv")
+    by_label = dict(RENAMED_CHOICES, **{"Cod. identificativo": "Codice fiscale"})
+    studio.import_file(first, choices=by_label)
+    with first.open(encoding="cp1252", newline="") as stream:
+        table = list(csv.reader(stream, delimiter=";"))
+    reordered = tmp_path / "marzo.csv"
+    with reordered.open("w", encoding="cp1252", newline="") as stream:
+        csv.writer(stream, delimiter=";").writerows(row[::-1] for row in table)
+
+    report = studio.import_file(reordered)
+
+    assert report.unchanged == 300
+    assert report.choices["cod identificativo"] == "codice_fiscale"
     assert clients_by_cf(studio) == baseline
 
 

@@ -184,8 +184,12 @@ def missing_fields(mapping: Mapping[str, int]) -> list[str]:
 
 
 def header_key(header: list[str]) -> str:
-    """Return the key a header set is remembered under: folded headers joined by |."""
-    return "|".join(fold_header(title) for title in header)
+    """Return the key a header set is remembered under: folded headers joined by |.
+
+    The headers are sorted first, so the same columns in another order are
+    the same set, and the choices, keyed by header, apply to them as well.
+    """
+    return "|".join(sorted(fold_header(title) for title in header))
 
 
 class MappingStore:
