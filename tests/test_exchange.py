@@ -466,6 +466,43 @@ def test_export_unknown_suffix_rejected(filled_studio, tmp_path):
     assert not (tmp_path / "clienti.pdf").exists()
 
 
+def test_export_to_folder_named_as_such(filled_studio, tmp_path):
+    folder = tmp_path / "archivio"
+    folder.mkdir()
+
+    result = trayapp("export", str(folder))
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"trayapp: {folder} è una cartella: indica il nome di un file"
+    )
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "stdin"),
+    [
+        ("export", "elenco.csv", ""),
+        ("backup", "studio.backup", PASSPHRASE),
+    ],
+)
+def test_pipe_never_replaced_even_with_force(
+    filled_studio, tmp_path, command, name, stdin
+):
+    pipe = tmp_path / name
+    os.mkfifo(pipe)
+    options = ["--passphrase-stdin"] if stdin else []
+
+    result = trayapp(command, str(pipe), "--force", *options, stdin=stdin)
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"trayapp: {pipe} non è un file normale (è un dispositivo o una pipe): "
+        "indica il nome di un file"
+    )
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
 # -- KeePass -----------------------------------------------------------------------
 
 

@@ -130,9 +130,14 @@ def _through_tray(studio) -> bool:
 
 
 def run_backup(args, studio) -> int:
-    from trayapp.exchange.files import check_new_passphrase, refuse_existing
+    from trayapp.exchange.files import (
+        check_new_passphrase,
+        refuse_existing,
+        reject_non_file,
+    )
     from trayapp.exchange.service import write_backup
 
+    reject_non_file(args.file)
     if not args.force:
         refuse_existing(args.file)
     passphrase = read_passphrase(args, "Passphrase del backup: ", confirm=True)

@@ -35,13 +35,28 @@ def check_new_passphrase(passphrase: str, confirmation: str | None = None) -> st
     return normalized
 
 
+def reject_non_file(path: Path) -> None:
+    """Raise ExchangeError if `path` exists and is not a regular file.
+
+    A backup or export replaces its file by renaming a new one over it,
+    which would put a file in place of a folder's name or a device such as
+    /dev/null, so those are rejected even with --force.
+    """
+    if path.is_dir():
+        raise ExchangeError(f"{path} è una cartella: indica il nome di un file")
+    if path.exists() and not path.is_file():
+        raise ExchangeError(
+            f"{path} non è un file normale (è un dispositivo o una pipe): indica il "
+            "nome di un file"
+        )
+
+
 def refuse_existing(path: Path) -> None:
     """Raise ExchangeError if `path` exists, so a backup or export keeps the file.
 
     The command line replaces an existing file only with --force.
     """
-    if path.is_dir():
-        raise ExchangeError(f"{path} è una cartella: indica il nome di un file")
+    reject_non_file(path)
     if path.exists() or path.is_symlink():
         raise ExchangeError(
             f"il file {path} esiste già: scegli un altro nome o aggiungi --force "
@@ -57,6 +72,7 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
     folder = path.parent
     if not folder.is_dir():
         raise ExchangeError(f"{path}: la cartella {folder} non esiste")
+    reject_non_file(path)
     if not overwrite:
         refuse_existing(path)
     try:

@@ -10,6 +10,7 @@ from trayapp.exchange.files import (
     ExchangeError,
     check_new_passphrase,
     read_input_file,
+    reject_non_file,
     write_private_file,
 )
 from trayapp.exchange.snapshot import RestoreReport, restore_snapshot, take_snapshot
@@ -79,6 +80,7 @@ def restore_backup(
 
 def export_suffix(path: Path) -> str:
     """Return the lower-case export suffix of `path`, or raise if it is not one."""
+    reject_non_file(path)
     suffix = path.suffix.lower()
     if suffix not in EXPORT_FORMATS:
         raise ExchangeError(
