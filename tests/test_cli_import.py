@@ -117,7 +117,10 @@ def test_terminal_maps_previews_confirms(
             assert "esempi nascosti" in asked
         terminal.send(answer)
     preview = terminal.expect("Importare questi dati? [s/N] ")
-    assert "Prova (nessun dato salvato): 300 da importare, 0 da aggiornare" in preview
+    assert (
+        "Anteprima (nessun dato ancora salvato): 300 da importare, 0 da aggiornare"
+        in preview
+    )
     assert "Controllo 300/300 righe" in preview
     assert "Password e PIN: " in preview
     assert "riga " in preview
@@ -169,7 +172,7 @@ def test_cancelled_confirmation_writes_nothing(studio, tmp_path):
     dry_run = trayapp("import", str(path), "--dry-run")
     as_json = trayapp("import", str(path), "--dry-run", "--json")
 
-    assert "Prova (nessun dato salvato): 0 da importare, " in preview
+    assert "Anteprima (nessun dato ancora salvato): 0 da importare, " in preview
     assert " da sostituire, " in preview
     assert "Importazione annullata" in cancelled
     assert code == 1

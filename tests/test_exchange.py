@@ -548,9 +548,10 @@ def test_keepass_round_trip_into_empty_machine(
     )
 
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout.strip() == (
-        "4 importati, 0 aggiornati, 0 invariati, 0 voci scartate"
-    )
+    assert imported.stdout.splitlines() == [
+        "4 importati, 0 aggiornati, 0 invariati, 0 voci scartate",
+        "Password e PIN: 4 aggiunti, 0 sostituiti, 0 tenuti quelli già salvati",
+    ]
     studio = open_home()
     try:
         assert anagrafica(studio) == expected
@@ -599,11 +600,12 @@ def test_foreign_keepass_imports_codici_fiscali(studio, tmp_path, trayapp_home):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "2 importati, 0 aggiornati, 0 invariati, 2 voci scartate"
-    assert lines[1].startswith(
+    assert lines[1].startswith("Password e PIN: ")
+    assert lines[2].startswith(
         "  voce 3 «Posta», Utente Fisconline: «mario@example.it» non è un codice fiscale"
     )
-    assert lines[1].endswith("la voce non corrisponde a un cliente")
-    assert lines[2] == (
+    assert lines[2].endswith("la voce non corrisponde a un cliente")
+    assert lines[3] == (
         "  voce 4 «Wi-Fi», Utente Fisconline: nessun nome utente: la voce non "
         "corrisponde a un cliente"
     )
@@ -819,15 +821,17 @@ def test_import_keepass_goes_through_running_tray(
         in_tray = tray_clients(channel)
 
     assert dry.returncode == 0, dry.stderr
-    assert dry.stdout.strip() == (
+    assert dry.stdout.splitlines() == [
         "Prova (nessun dato salvato): 4 da importare, 0 da aggiornare, 0 invariati, "
-        "0 voci da scartare"
-    )
+        "0 voci da scartare",
+        "Password e PIN: 4 da aggiungere, 0 da sostituire, 0 tenuti quelli già salvati",
+    ]
     assert after_dry_run == {}
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == (
-        "4 importati, 0 aggiornati, 0 invariati, 0 voci scartate"
-    )
+    assert result.stdout.splitlines() == [
+        "4 importati, 0 aggiornati, 0 invariati, 0 voci scartate",
+        "Password e PIN: 4 aggiunti, 0 sostituiti, 0 tenuti quelli già salvati",
+    ]
     assert len(in_tray) == 4
     assert (
         f" {tray_pid} INFO trayapp.importing.service: import of studio.kdbx: "

@@ -65,12 +65,23 @@ def counted(number: int, singular: str, plural: str) -> str:
     return f"{format_count(number)} {singular if number == 1 else plural}"
 
 
-def summary_line(report: Any, *, entry: tuple[str, str] = ("riga", "righe")) -> str:
+DRY_RUN_TITLE = "Prova (nessun dato salvato)"
+CONFIRM_TITLE = "Anteprima (nessun dato ancora salvato)"
+
+
+def summary_line(
+    report: Any,
+    *,
+    entry: tuple[str, str] = ("riga", "righe"),
+    preview_title: str = DRY_RUN_TITLE,
+) -> str:
     """Return the first line of an import report, or of its preview.
 
     `entry` is the Italian noun for one item of the file, singular and
     plural: a row of a sheet, which can also be repaired, or ("voce",
-    "voci") of a KeePass database. A preview reports what would be done.
+    "voci") of a KeePass database. A preview reports what would be done,
+    after `preview_title`: the --dry-run's, or the one shown before the
+    confirmation.
     """
     singular, plural = entry
     rows = entry == ("riga", "righe")
@@ -84,7 +95,7 @@ def summary_line(report: Any, *, entry: tuple[str, str] = ("riga", "righe")) -> 
         if rows:
             parts.append(counted(report.repaired, "riga", "righe") + " da correggere")
         parts.append(counted(rejected, singular, plural) + " da scartare")
-        return "Prova (nessun dato salvato): " + ", ".join(parts)
+        return f"{preview_title}: " + ", ".join(parts)
     parts = [
         counted(report.imported, "importato", "importati"),
         counted(report.updated, "aggiornato", "aggiornati"),
@@ -175,7 +186,8 @@ def _preview_and_import(
         if args.json:
             print(json.dumps(preview.as_dict(), ensure_ascii=False))
         else:
-            print_report(preview, sys.stdout)
+            title = DRY_RUN_TITLE if args.dry_run else CONFIRM_TITLE
+            print_report(preview, sys.stdout, preview_title=title)
         if args.dry_run:
             return EXIT_OK
         print("Importare questi dati? [s/N] ", end="", file=sys.stderr, flush=True)
@@ -290,9 +302,17 @@ def _missing_answer() -> str:
     raise ValueError("scegli un campo (numero o nome) oppure «ignora»")
 
 
-def print_report(report: Any, stream: IO[str]) -> None:
+def print_report(
+    report: Any, stream: IO[str], *, preview_title: str = DRY_RUN_TITLE
+) -> None:
     """Print an import report or its preview in Italian."""
-    print(summary_line(report), file=stream)
+    print(summary_line(report, preview_title=preview_title), file=stream)
+    print(secrets_line(report), file=stream)
+    print_details(report, stream)
+
+
+def secrets_line(report: Any) -> str:
+    """Return the report's line on the passwords and PINs added, replaced and kept."""
     replaced = len(report.secrets_replaced)
     if report.dry_run:
         added = f"{format_count(report.secrets_added)} da aggiungere"
@@ -303,7 +323,11 @@ def print_report(report: Any, stream: IO[str]) -> None:
     kept_stored = counted(
         len(report.warnings), "tenuto quello già salvato", "tenuti quelli già salvati"
     )
-    print(f"Password e PIN: {added}, {changed}, {kept_stored}", file=stream)
+    return f"Password e PIN: {added}, {changed}, {kept_stored}"
+
+
+def print_details(report: Any, stream: IO[str]) -> None:
+    """Print the repairs, rejections, replaced secrets and warnings of a report."""
     if report.repairs:
         print("Correzioni:", file=stream)
         for repair in report.repairs[:LISTED_REPAIRS]:

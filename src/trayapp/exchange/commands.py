@@ -192,7 +192,7 @@ def run_export(args, studio) -> int:
 def run_import_keepass(args, studio) -> int:
     from trayapp.domain.validation import FIELD_LABELS, shown
     from trayapp.exchange.service import import_keepass
-    from trayapp.import_command import summary_line
+    from trayapp.import_command import secrets_line, summary_line
 
     password = read_passphrase(
         args, "Password principale del database KeePass: ", confirm=False
@@ -209,6 +209,7 @@ def run_import_keepass(args, studio) -> int:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
         return EXIT_OK
     print(summary_line(report, entry=("voce", "voci")))
+    print(secrets_line(report))
     for rejection in [*report.rejected, *report.warnings]:
         label = FIELD_LABELS.get(rejection.field, rejection.field)
         title = shown(titles.get(rejection.row, ""))
