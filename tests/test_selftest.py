@@ -77,6 +77,26 @@ def test_self_test_browser_path_missing(env, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("content", "mode"),
+    [("#!/bin/sh\nexit 0\n", 0o644), ("studio-pc\n", 0o755)],
+    ids=["no-execute-bit", "text-with-execute-bit"],
+)
+def test_self_test_browser_not_a_program(env, tmp_path, content, mode):
+    plain = tmp_path / "chromium"
+    plain.write_text(content, encoding="utf-8")
+    plain.chmod(mode)
+    env["TRAYAPP_BROWSER"] = str(plain)
+
+    result = self_test(env)
+
+    assert result.returncode == 1
+    assert line_of(result.stdout, "Browser per il login") == (
+        "ERRORE  Browser per il login: Il browser indicato in TRAYAPP_BROWSER "
+        f"non è un programma eseguibile: {plain}."
+    )
+
+
 def shadow_pywebview(root: Path) -> str:
     """Put a `webview` package that fails to import first on the path."""
     package = root / "shadow" / "webview"
