@@ -159,3 +159,21 @@ def test_self_test_missing_icon(env, tmp_path, monkeypatch):
     assert check.line() == (
         "ERRORE  Icone: File grafico icons/nope.png mancante: reinstalla trayapp"
     )
+
+
+def test_self_test_damaged_builtin_profile(env, tmp_path, monkeypatch):
+    """A damaged built-in profile is reported in Italian, naming the file."""
+    from trayapp import selftest
+    from trayapp.login import profile
+
+    builtin = tmp_path / "ade_profile.json"
+    builtin.write_text("{\n", encoding="utf-8")
+    monkeypatch.setattr(profile, "_builtin_path", lambda: builtin)
+
+    check = selftest.check_login_profile(env)
+
+    assert check.ok is False
+    assert check.line() == (
+        f"ERRORE  Profilo di accesso: Il file {builtin} non è JSON valido "
+        "(riga 2, colonna 1). Il profilo di accesso incluso in trayapp è danneggiato: reinstalla trayapp."
+    )
