@@ -495,7 +495,7 @@ class Studio:
         return renewed
 
     def restore_previous_password(self, client_id: str) -> Client:
-        """Put back the password that the last renewal replaced.
+        """Put back the previous password, whichever change replaced it.
 
         The current password takes its place as the previous one, so a
         restore made by mistake is undone by restoring again.
