@@ -16,13 +16,16 @@ from trayapp.desktop.autostart import AutostartError, exec_argument, parse_exec
 VENV_SCRIPT = Path(sys.executable).parent / "trayapp"
 
 
-def trayapp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def trayapp(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "trayapp", *args],
         capture_output=True,
         text=True,
         timeout=60,
         env=env,
+        cwd=cwd,
     )
 
 
@@ -48,6 +51,36 @@ def test_autostart_on_writes_xdg_entry(config_env, tmp_path, trayapp_home):
     command = parse_exec(exec_line.removeprefix("Exec="))
     # The entry keeps the data folder the command was given.
     assert command == [str(VENV_SCRIPT), "--home", str(trayapp_home), "tray"]
+
+
+@pytest.mark.parametrize("option", ["TRAYAPP_HOME", "--home"])
+def test_autostart_relative_home_made_absolute(config_env, tmp_path, option):
+    """The login session starts elsewhere, so a relative data folder is resolved."""
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
+    if option == "--home":
+        arguments = ["--home", "relhome", "autostart", "on"]
+    else:
+        config_env["TRAYAPP_HOME"] = "relhome"
+        arguments = ["autostart", "on"]
+
+    result = trayapp(*arguments, env=config_env, cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    entry = tmp_path / "config" / "autostart" / "trayapp.desktop"
+    lines = entry.read_text("utf-8").splitlines()
+    exec_line = next(line for line in lines if line.startswith("Exec="))
+    command = parse_exec(exec_line.removeprefix("Exec="))
+    assert command == [str(VENV_SCRIPT), "--home", str(workdir / "relhome"), "tray"]
+    assert f"--home {workdir / 'relhome'} tray" in result.stdout
+
+
+def test_with_home_resolves_relative_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    command = autostart.with_home(["trayapp", "tray"], {"TRAYAPP_HOME": "dati"})
+
+    assert command == ["trayapp", "--home", str(tmp_path / "dati"), "tray"]
 
 
 def test_autostart_exec_line_starts_trayapp(config_env, tmp_path):

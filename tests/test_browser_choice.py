@@ -70,6 +70,23 @@ def test_override_not_executable_rejected(tmp_path: Path) -> None:
         find_browser({"TRAYAPP_BROWSER": str(plain)}, "linux")
 
 
+def test_override_text_with_execute_bit_rejected(tmp_path: Path) -> None:
+    """A file with the execute bit but no program header cannot start."""
+    text_file = tmp_path / "chrome"
+    text_file.write_text("studio-pc\n", "utf-8")
+    text_file.chmod(0o755)
+
+    with pytest.raises(BrowserNotFound, match="non è un programma eseguibile"):
+        find_browser({"TRAYAPP_BROWSER": str(text_file)}, "linux")
+
+
+def test_override_elf_program_accepted(tmp_path: Path) -> None:
+    """An ELF program is accepted, not only the "#!" stand-ins."""
+    program = Path(shutil.which("true") or "/bin/true")
+
+    assert find_browser({"TRAYAPP_BROWSER": str(program)}, "linux") == str(program)
+
+
 @pytest.mark.skipif(shutil.which("xdg-mime") is None, reason="xdg-utils missing")
 def test_linux_default_chromium_used(tmp_path: Path) -> None:
     """The .desktop file named by the real xdg-mime decides the browser."""

@@ -267,6 +267,60 @@ def test_no_keyring_lists_but_refuses_secrets(trayapp_home, small_list, tmp_path
     ) == [(tmp_path / "con-password.csv", "Segreta1!")]
 
 
+def test_no_keyring_reads_worded_as_reads(trayapp_home, small_list, tmp_path):
+    """Commands that only read secrets report that they cannot read them."""
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    cannot_read = (
+        "trayapp: Nessun portachiavi di sistema disponibile: password e PIN non "
+        "possono essere letti. Su Linux installa e avvia GNOME Keyring o KWallet; "
+        "su Windows e macOS il portachiavi di sistema è sempre presente."
+    )
+    passphrase = "frase di prova lunga\n"
+    assert trayapp("import", str(small_list), env=env).returncode == 0
+
+    backup = trayapp(
+        "backup",
+        str(tmp_path / "copia.bak"),
+        "--passphrase-stdin",
+        stdin=passphrase,
+        env=env,
+    )
+    export = trayapp(
+        "export",
+        str(tmp_path / "clienti.kdbx"),
+        "--passphrase-stdin",
+        stdin=passphrase,
+        env=env,
+    )
+    login = trayapp("login", "DNNLSS63C58G224U", "--no-wait", env=env)
+    save = trayapp(
+        "set-credentials",
+        "DNNLSS63C58G224U",
+        "--stdin",
+        stdin="Segreta1!\n1234567890\n",
+        env=env,
+    )
+
+    assert backup.returncode == 1
+    assert backup.stderr.strip() == f"{cannot_read} Il backup non è stato scritto."
+    assert not (tmp_path / "copia.bak").exists()
+    assert export.returncode == 1
+    assert export.stderr.strip() == (
+        f"{cannot_read} Il file clienti.kdbx non è stato scritto."
+    )
+    assert not (tmp_path / "clienti.kdbx").exists()
+    assert login.returncode == 1
+    assert login.stderr.strip() == cannot_read
+    # A save reads the current password first but reports that it cannot save.
+    assert save.returncode == 1
+    assert save.stderr.strip() == (
+        "trayapp: Nessun portachiavi di sistema disponibile: password e PIN non "
+        "possono essere salvati. Su Linux installa e avvia GNOME Keyring o KWallet; "
+        "su Windows e macOS il portachiavi di sistema è sempre presente."
+    )
+
+
 # -- the home folder -------------------------------------------------------------
 
 

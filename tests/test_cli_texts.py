@@ -148,6 +148,38 @@ def test_import_help_names_every_format(trayapp_home):
     )
 
 
+def test_self_test_help_names_every_check(trayapp_home):
+    # The labels come from a real run, so a new check fails here until the
+    # help names it.
+    checks = run_trayapp("self-test")
+    labels = []
+    for line in checks.stdout.splitlines():
+        _mark, check = line.split("  ", 1)
+        labels.append(check.split(":", 1)[0])
+    assert len(labels) == 6, checks.stdout + checks.stderr
+
+    result = run_trayapp("self-test", "--help")
+
+    assert result.returncode == 0, result.stderr
+    description = " ".join(result.stdout.split("\n\n")[1].split())
+    main_help = " ".join(run_trayapp("--help").stdout.split())
+    main_line = main_help.split(" self-test ", 1)[1].split(" opzioni:", 1)[0]
+    for label in labels:
+        assert label.lower() in description, label
+        assert label.lower() in main_line, label
+
+
+def test_restore_password_help_names_every_change():
+    description = _all_parsers()["restore-password"].description
+
+    assert description == (
+        "Rimette la password precedente del cliente, se sul portale vale ancora "
+        "quella, qualunque modifica l'abbia sostituita: «trayapp new-password», "
+        "«trayapp set-credentials» o la scheda della rubrica. La password attuale "
+        "diventa la precedente, quindi ripetere il comando annulla il ripristino."
+    )
+
+
 def test_every_command_fully_described():
     for name, parser in _all_parsers().items():
         assert parser.description, name

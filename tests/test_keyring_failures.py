@@ -153,3 +153,26 @@ def test_removed_secret_shows_missing(one_client, studio):
         client_menu.children[0].text == "Login cassetto fiscale — credenziali mancanti"
     )
     assert client_menu.children[0].enabled is False
+
+
+def test_reading_secrets_rewords_only_missing_keyring():
+    from trayapp.secretstore.base import (
+        NO_KEYRING_MESSAGE,
+        NO_KEYRING_READ_MESSAGE,
+        NoKeyringError,
+        SecretStoreError,
+        reading_secrets,
+    )
+
+    with pytest.raises(NoKeyringError) as missing:
+        with reading_secrets("Il backup non è stato scritto."):
+            raise NoKeyringError(NO_KEYRING_MESSAGE)
+    with pytest.raises(SecretStoreError) as other:
+        with reading_secrets("Il backup non è stato scritto."):
+            raise SecretStoreError("Il portachiavi di sistema è bloccato")
+
+    assert str(missing.value) == (
+        f"{NO_KEYRING_READ_MESSAGE} Il backup non è stato scritto."
+    )
+    assert "non possono essere letti" in NO_KEYRING_READ_MESSAGE
+    assert str(other.value) == "Il portachiavi di sistema è bloccato"

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from trayapp.login import LoginOutcome, ProfileError, load_profile
+from trayapp.login import profile as profile_module
 
 NO_ORIGIN: dict[str, str] = {}
 
@@ -76,6 +77,61 @@ def test_bad_override_rejected(tmp_path: Path, content: str, expected: str) -> N
 
     assert str(path) in str(raised.value)
     assert expected in str(raised.value)
+
+
+def test_override_not_utf8_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "login-profile.json"
+    path.write_bytes(b'\xff{"name": "Studio"}')
+
+    with pytest.raises(ProfileError) as raised:
+        load_profile(tmp_path, NO_ORIGIN)
+
+    assert str(raised.value) == (
+        f"Il file {path} non è un file di testo UTF-8 "
+        "(byte non valido alla posizione 0)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"{\n", "non è JSON valido (riga 2, colonna 1)"),
+        (b"\xff{}", "non è un file di testo UTF-8 (byte non valido alla posizione 0)"),
+        (b"[]", "deve contenere un oggetto JSON"),
+    ],
+    ids=["not-json", "not-utf8", "not-object"],
+)
+def test_damaged_builtin_asks_reinstall(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, expected: str
+) -> None:
+    builtin = tmp_path / "ade_profile.json"
+    builtin.write_bytes(content)
+    monkeypatch.setattr(profile_module, "_builtin_path", lambda: builtin)
+
+    with pytest.raises(ProfileError) as raised:
+        load_profile(tmp_path / "config", NO_ORIGIN)
+
+    message = str(raised.value)
+    assert message.startswith(f"Il file {builtin} ")
+    assert expected in message
+    assert message.endswith(
+        "Il profilo di accesso incluso in trayapp è danneggiato: reinstalla trayapp."
+    )
+
+
+def test_missing_builtin_asks_reinstall(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builtin = tmp_path / "ade_profile.json"
+    monkeypatch.setattr(profile_module, "_builtin_path", lambda: builtin)
+
+    with pytest.raises(ProfileError) as raised:
+        load_profile(tmp_path / "config", NO_ORIGIN)
+
+    assert str(raised.value) == (
+        f"Impossibile leggere il file {builtin}: il file o la cartella non esiste. "
+        "Il profilo di accesso incluso in trayapp è danneggiato: reinstalla trayapp."
+    )
 
 
 def test_origin_replaces_every_url(tmp_path: Path) -> None:

@@ -77,6 +77,26 @@ def test_self_test_browser_path_missing(env, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("content", "mode"),
+    [("#!/bin/sh\nexit 0\n", 0o644), ("studio-pc\n", 0o755)],
+    ids=["no-execute-bit", "text-with-execute-bit"],
+)
+def test_self_test_browser_not_a_program(env, tmp_path, content, mode):
+    plain = tmp_path / "chromium"
+    plain.write_text(content, encoding="utf-8")
+    plain.chmod(mode)
+    env["TRAYAPP_BROWSER"] = str(plain)
+
+    result = self_test(env)
+
+    assert result.returncode == 1
+    assert line_of(result.stdout, "Browser per il login") == (
+        "ERRORE  Browser per il login: Il browser indicato in TRAYAPP_BROWSER "
+        f"non è un programma eseguibile: {plain}."
+    )
+
+
 def shadow_pywebview(root: Path) -> str:
     """Put a `webview` package that fails to import first on the path."""
     package = root / "shadow" / "webview"
@@ -138,4 +158,22 @@ def test_self_test_missing_icon(env, tmp_path, monkeypatch):
     assert check.ok is False
     assert check.line() == (
         "ERRORE  Icone: File grafico icons/nope.png mancante: reinstalla trayapp"
+    )
+
+
+def test_self_test_damaged_builtin_profile(env, tmp_path, monkeypatch):
+    """A damaged built-in profile is reported in Italian, naming the file."""
+    from trayapp import selftest
+    from trayapp.login import profile
+
+    builtin = tmp_path / "ade_profile.json"
+    builtin.write_text("{\n", encoding="utf-8")
+    monkeypatch.setattr(profile, "_builtin_path", lambda: builtin)
+
+    check = selftest.check_login_profile(env)
+
+    assert check.ok is False
+    assert check.line() == (
+        f"ERRORE  Profilo di accesso: Il file {builtin} non è JSON valido "
+        "(riga 2, colonna 1). Il profilo di accesso incluso in trayapp è danneggiato: reinstalla trayapp."
     )

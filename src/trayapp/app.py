@@ -47,6 +47,7 @@ from trayapp.paths import AppPaths, resolve_paths
 from trayapp.secretstore.base import (
     SecretStore,
     SecretStoreError,
+    reading_secrets,
 )
 from trayapp.secretstore.pending import PENDING_FILE, PendingSecretWrites
 from trayapp.storage.base import ClientIndex
@@ -202,8 +203,9 @@ class Studio:
     def credentials(self, client_id: str) -> Credentials:
         """Read the client's secrets from the keyring; raise if any is missing."""
         client = self.get(client_id)
-        password = self.secrets.get(client.id, SecretKind.PASSWORD)
-        pin = self.secrets.get(client.id, SecretKind.PIN)
+        with reading_secrets():
+            password = self.secrets.get(client.id, SecretKind.PASSWORD)
+            pin = self.secrets.get(client.id, SecretKind.PIN)
         missing = [
             label
             for label, value in (("password", password), ("PIN", pin))
@@ -428,7 +430,8 @@ class Studio:
     ) -> str:
         """Read one secret for the user to see ("reveal") or to "copy"; raise if missing."""
         client = self.get(client_id)
-        value = self.secrets.get(client.id, kind)
+        with reading_secrets():
+            value = self.secrets.get(client.id, kind)
         if not value and kind in (SecretKind.PASSWORD, SecretKind.PIN):
             self._note_missing_secrets(
                 client,
@@ -495,7 +498,7 @@ class Studio:
         return renewed
 
     def restore_previous_password(self, client_id: str) -> Client:
-        """Put back the password that the last renewal replaced.
+        """Put back the previous password, whichever change replaced it.
 
         The current password takes its place as the previous one, so a
         restore made by mistake is undone by restoring again.

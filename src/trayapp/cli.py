@@ -151,9 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore = commands.add_parser(
         "restore-password",
-        help="rimette la password sostituita dall'ultimo rinnovo",
-        description="Rimette la password che l'ultimo «trayapp new-password» ha "
-        "sostituito, se sul portale è rimasta quella.",
+        help="rimette la password precedente, qualunque modifica l'abbia sostituita",
+        description="Rimette la password precedente del cliente, se sul portale vale "
+        "ancora quella, qualunque modifica l'abbia sostituita: «trayapp "
+        "new-password», «trayapp set-credentials» o la scheda della rubrica. La "
+        "password attuale diventa la precedente, quindi ripetere il comando annulla "
+        "il ripristino.",
     )
     restore.add_argument("client", metavar="CLIENTE", help=CLIENT_HELP)
 
@@ -224,9 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.add_parser(
         "self-test",
-        help="controlla icone, portachiavi, pagine, profilo e browser",
-        description="Controlla che icone, portachiavi, pagine del portale, profilo e "
-        "browser siano pronti, e stampa l'esito di ogni controllo.",
+        help="controlla icone, portachiavi, pagine della rubrica, profilo di "
+        "accesso, browser per il login e processi figli",
+        description="Controlla icone, portachiavi, pagine della rubrica, profilo di "
+        "accesso, browser per il login e avvio dei processi figli, e stampa l'esito "
+        "di ogni controllo.",
     )
     return parser
 

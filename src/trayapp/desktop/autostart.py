@@ -79,11 +79,14 @@ def with_home(command: list[str], environ: Mapping[str, str]) -> list[str]:
 
     A login session does not have the variable of the shell that ran
     `trayapp autostart on`, so the tray it starts would use other folders.
+    It does not start in that shell's working directory either, so a
+    relative path is resolved here as resolve_paths resolves it.
     """
     home = environ.get("TRAYAPP_HOME")
     if not home:
         return command
-    return [*command[:-1], "--home", home, command[-1]]
+    absolute_home = str(Path(home).expanduser().resolve())
+    return [*command[:-1], "--home", absolute_home, command[-1]]
 
 
 def disable(autostart: Autostart) -> AutostartStatus:

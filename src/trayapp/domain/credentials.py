@@ -11,8 +11,9 @@ class SecretKind(StrEnum):
 
     PASSWORD = "password"
     PIN = "pin"
-    # The passwords replaced by the last renewals, newest first, kept so a
-    # renewal typed wrong on the portal can be undone.
+    # The last three passwords replaced by a renewal, set-credentials or the
+    # rubrica's form, newest first, kept so a change that did not reach the
+    # portal can be undone.
     PREVIOUS_PASSWORD_1 = "password.previous1"
     PREVIOUS_PASSWORD_2 = "password.previous2"
     PREVIOUS_PASSWORD_3 = "password.previous3"

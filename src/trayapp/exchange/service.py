@@ -15,6 +15,7 @@ from trayapp.exchange.files import (
 )
 from trayapp.exchange.snapshot import RestoreReport, restore_snapshot, take_snapshot
 from trayapp.importing.service import ImportReport, import_sheet
+from trayapp.secretstore.base import reading_secrets
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ def write_backup(
     from trayapp.exchange import backup
 
     checked = check_new_passphrase(passphrase)
-    snapshot = take_snapshot(studio.index, studio.secrets)
+    with reading_secrets("Il backup non è stato scritto."):
+        snapshot = take_snapshot(studio.index, studio.secrets)
     write_private_file(path, backup.seal(snapshot, checked), overwrite=overwrite)
     count = len(snapshot["clients"])
     log.info("backup of %d clients written to %s", count, path)
@@ -111,7 +113,8 @@ def export_clients(
         if passphrase is None:
             raise ExchangeError(f"{path.name}: manca la password principale KeePass")
         checked = check_new_passphrase(passphrase)
-        data = keepass.keepass_bytes(clients, studio.secrets, checked)
+        with reading_secrets(f"Il file {path.name} non è stato scritto."):
+            data = keepass.keepass_bytes(clients, studio.secrets, checked)
     elif suffix == ".xlsx":
         data = plain.xlsx_bytes(clients)
     else:

@@ -104,6 +104,20 @@ MACOS_BUNDLES = {
 }
 MACOS_LAUNCH_SERVICES = "com.apple.LaunchServices/com.apple.launchservices.secure"
 
+# First bytes of the files an operating system runs as programs: a script with
+# "#!", ELF (Linux), PE "MZ" (Windows), and Mach-O thin 32/64-bit in both byte
+# orders and universal (macOS).
+PROGRAM_HEADERS = (
+    b"#!",
+    b"\x7fELF",
+    b"MZ",
+    b"\xfe\xed\xfa\xce",
+    b"\xce\xfa\xed\xfe",
+    b"\xfe\xed\xfa\xcf",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+)
+
 
 class BrowserNotFound(Exception):
     """No usable Chromium-family browser was found; the message is Italian."""
@@ -193,7 +207,20 @@ def _checked_override(path: str) -> str:
 
 
 def _is_executable_file(path: str) -> bool:
-    return os.path.isfile(path) and os.access(path, os.X_OK)
+    """Return whether `path` is a program file that this user may run.
+
+    Execute permission alone is not enough, because a text file with an
+    execute bit set passes os.access but fails to start.
+    """
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        return False
+    try:
+        with open(path, "rb") as program:
+            header = program.read(4)
+    except OSError as error:
+        log.warning("Reading the start of %s failed: %s", path, error)
+        return False
+    return header.startswith(PROGRAM_HEADERS)
 
 
 def _run(command: Sequence[str], environ: Mapping[str, str]) -> str:

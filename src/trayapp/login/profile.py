@@ -14,14 +14,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from trayapp.login.outcome import LoginOutcome, LoginResult
+from trayapp.os_errors import italian_reason
 
 log = logging.getLogger(__name__)
 
+BUILTIN_FILE_NAME = "ade_profile.json"
 OVERRIDE_FILE_NAME = "login-profile.json"
 ORIGIN_VARIABLE = "TRAYAPP_PORTAL_ORIGIN"
 GOTO_PLACEHOLDER = "{goto}"
@@ -107,26 +110,49 @@ def load_profile(
     return profile
 
 
+def _builtin_path() -> Traversable:
+    return resources.files(__package__).joinpath(BUILTIN_FILE_NAME)
+
+
 def _read_builtin() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath("ade_profile.json").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
+    """Read the profile shipped in the package, which only a reinstall can repair."""
+    path = _builtin_path()
+    try:
+        return _read_json_object(path)
+    except ProfileError as exc:
+        raise ProfileError(
+            f"{exc} Il profilo di accesso incluso in trayapp è danneggiato: "
+            "reinstalla trayapp."
+        ) from exc
 
 
-def _read_override(path: Path) -> dict[str, Any]:
+def _read_json_object(path: Path | Traversable) -> dict[str, Any]:
+    """Parse `path` as a UTF-8 JSON object, or raise ProfileError naming the file."""
     try:
         data = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"Impossibile leggere il file {path}: {exc}") from exc
+    except OSError as exc:
+        raise ProfileError(
+            f"Impossibile leggere il file {path}: {italian_reason(exc)}."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            f"Il file {path} non è un file di testo UTF-8 (byte non valido "
+            f"alla posizione {exc.start})."
+        ) from exc
     except json.JSONDecodeError as exc:
         raise ProfileError(
             f"Il file {path} non è JSON valido (riga {exc.lineno}, "
-            f"colonna {exc.colno}): {exc.msg}."
+            f"colonna {exc.colno})."
         ) from exc
     if not isinstance(data, dict):
         raise ProfileError(
             f"Il file {path} deve contenere un oggetto JSON con le chiavi del profilo."
         )
+    return data
+
+
+def _read_override(path: Path) -> dict[str, Any]:
+    data = _read_json_object(path)
     for key in data:
         if key not in _ALL_KEYS:
             valid = ", ".join(sorted(_ALL_KEYS))
@@ -175,9 +201,7 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _build(data: Mapping[str, Any], override_path: Path) -> LoginProfile:
-    source: Path | str = (
-        override_path if override_path.is_file() else "ade_profile.json"
-    )
+    source: Path | str = override_path if override_path.is_file() else BUILTIN_FILE_NAME
     _check_types(data, source)
     missing = sorted(_ALL_KEYS - data.keys())
     if missing:

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from trayapp.domain.credentials import SecretKind
+
+_NO_KEYRING_ADVICE = (
+    "Su Linux installa e avvia GNOME Keyring o KWallet; su Windows e macOS il "
+    "portachiavi di sistema è sempre presente."
+)
+NO_KEYRING_MESSAGE = (
+    "Nessun portachiavi di sistema disponibile: password e PIN non possono essere "
+    f"salvati. {_NO_KEYRING_ADVICE}"
+)
+NO_KEYRING_READ_MESSAGE = (
+    "Nessun portachiavi di sistema disponibile: password e PIN non possono essere "
+    f"letti. {_NO_KEYRING_ADVICE}"
+)
 
 
 class SecretStoreError(Exception):
@@ -12,6 +27,25 @@ class SecretStoreError(Exception):
 
     The message is Italian, tells what to do, and never contains the secret.
     """
+
+
+class NoKeyringError(SecretStoreError):
+    """The OS has no usable keyring, so no secret can be read or written.
+
+    The stores raise it with NO_KEYRING_MESSAGE, worded for a save, because
+    a save reads the current secrets first. Code that only reads wraps its
+    reads in `reading_secrets`.
+    """
+
+
+@contextmanager
+def reading_secrets(outcome: str = "") -> Iterator[None]:
+    """Re-raise a NoKeyringError from the block worded for a read, then `outcome`."""
+    try:
+        yield
+    except NoKeyringError as error:
+        message = f"{NO_KEYRING_READ_MESSAGE} {outcome}".rstrip()
+        raise NoKeyringError(message) from error
 
 
 class SecretStore(Protocol):

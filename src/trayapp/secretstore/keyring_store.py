@@ -16,7 +16,11 @@ import keyring.backend
 import keyring.errors
 
 from trayapp.domain.credentials import SecretKind
-from trayapp.secretstore.base import SecretStoreError
+from trayapp.secretstore.base import (
+    NO_KEYRING_MESSAGE,
+    NoKeyringError,
+    SecretStoreError,
+)
 
 if TYPE_CHECKING:
     from trayapp.secretstore.secretservice_store import SecretServiceStore
@@ -32,11 +36,6 @@ MAX_SECRET_CHARACTERS = 1280
 
 _INSECURE_BACKENDS = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
 
-NO_KEYRING_MESSAGE = (
-    "Nessun portachiavi di sistema disponibile: password e PIN non possono essere "
-    "salvati. Su Linux installa e avvia GNOME Keyring o KWallet; su Windows e macOS "
-    "il portachiavi di sistema è sempre presente."
-)
 LOCKED_MESSAGE = (
     "Il portachiavi di sistema è bloccato o lo sblocco è stato annullato: sbloccalo "
     "e riprova. Nulla è stato modificato."
@@ -63,7 +62,7 @@ class KeyringSecretStore:
         module = type(self._backend).__module__
         if module.startswith(_INSECURE_BACKENDS) or self._backend.priority <= 0:
             log.error("no usable keyring backend: %s", module)
-            raise SecretStoreError(NO_KEYRING_MESSAGE)
+            raise NoKeyringError(NO_KEYRING_MESSAGE)
 
     def close(self) -> None:
         """Nothing to release: keyring opens what it needs on each call."""

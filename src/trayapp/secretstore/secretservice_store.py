@@ -14,11 +14,14 @@ import threading
 from typing import Any
 
 from trayapp.domain.credentials import SecretKind
-from trayapp.secretstore.base import SecretStoreError
+from trayapp.secretstore.base import (
+    NO_KEYRING_MESSAGE,
+    NoKeyringError,
+    SecretStoreError,
+)
 from trayapp.secretstore.keyring_store import (
     LOCKED_MESSAGE,
     MAX_SECRET_CHARACTERS,
-    NO_KEYRING_MESSAGE,
     SERVICE_NAME,
     too_long_message,
     username_for,
@@ -55,7 +58,7 @@ class SecretServiceStore:
             collection.session = open_session(connection)
         except secretstorage.exceptions.SecretServiceNotAvailableException as error:
             log.error("SecretService not available: %s", error)
-            raise SecretStoreError(NO_KEYRING_MESSAGE) from error
+            raise NoKeyringError(NO_KEYRING_MESSAGE) from error
         if collection.is_locked():
             self._unlock(collection)
         self._connection, self._collection = connection, collection
