@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from conftest import KEYRING_UNLOCK_PASSWORD, _bus_name_owned, _require, _wait_until
 from trayapp.domain.credentials import SecretKind
 from trayapp.secretstore.base import SecretStoreError
 from trayapp.secretstore.deferred import DeferredSecretStore
@@ -27,6 +28,42 @@ after = "keyring" in sys.modules
 print(json.dumps({"before": before, "value": value, "after": after,
                   "described": studio.secrets.describe()}))
 studio.close()
+"""
+
+
+# Reads a secret with no keyring on the bus, waits for a line on stdin (sent
+# once the test has started one), then reads again in the same process.
+READ_BEFORE_AND_AFTER_KEYRING = """
+import json, sys
+from trayapp.app import open_studio
+from trayapp.domain.credentials import SecretKind
+from trayapp.secretstore.base import SecretStoreError
+
+studio = open_studio()
+try:
+    studio.secrets.get("nessuno", SecretKind.PIN)
+except SecretStoreError as error:
+    print(json.dumps({"first": str(error)}), flush=True)
+sys.stdin.readline()
+value = studio.secrets.get("nessuno", SecretKind.PIN)
+print(json.dumps({"second": value, "described": studio.secrets.describe()}))
+studio.close()
+"""
+
+# A session bus that starts no service on request, so no keyring appears
+# until the test starts one.
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
 """
 
 
@@ -68,6 +105,82 @@ def test_studio_start_imports_no_keyring(trayapp_home, keyring_daemon):
     assert report["value"] is None
     assert report["after"] is True
     assert report["described"] != "nessun portachiavi"
+
+
+def test_keyring_started_later_found(trayapp_home, tmp_path):
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    data_home = tmp_path / "data"
+    data_home.mkdir()
+    config = tmp_path / "bus.conf"
+    config.write_text(BUS_CONFIG.format(socket=runtime / "bus"), encoding="utf-8")
+    env = dict(
+        os.environ,
+        DBUS_SESSION_BUS_ADDRESS=f"unix:path={runtime / 'bus'}",
+        XDG_RUNTIME_DIR=str(runtime),
+        XDG_DATA_HOME=str(data_home),
+    )
+    env.pop("DISPLAY", None)
+    env.pop("PYTHON_KEYRING_BACKEND", None)
+    started: list[subprocess.Popen] = []
+    try:
+        started.append(
+            subprocess.Popen(
+                [_require("dbus-daemon"), "--nofork", f"--config-file={config}"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        _wait_until(lambda: (runtime / "bus").exists(), 10, "the session bus")
+        child = subprocess.Popen(
+            [sys.executable, "-c", READ_BEFORE_AND_AFTER_KEYRING],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started.append(child)
+        assert child.stdout is not None and child.stdin is not None
+        first = json.loads(child.stdout.readline())
+        started.append(_start_keyring(env))
+        _wait_until(
+            lambda: _bus_name_owned(env, "org.freedesktop.secrets"),
+            15,
+            "gnome-keyring on the session bus",
+        )
+        output, errors = child.communicate("\n", timeout=60)
+    finally:
+        for process in reversed(started):
+            if process.poll() is None:
+                process.terminate()
+                process.wait(10)
+
+    assert first["first"].startswith("Nessun portachiavi di sistema disponibile")
+    assert child.returncode == 0, errors
+    second = json.loads(output)
+    assert second["second"] is None
+    assert second["described"] != "nessun portachiavi"
+
+
+def _start_keyring(env: dict[str, str]) -> subprocess.Popen:
+    daemon = subprocess.Popen(
+        [
+            _require("gnome-keyring-daemon"),
+            "--foreground",
+            "--unlock",
+            "--components=secrets",
+        ],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert daemon.stdin is not None
+    daemon.stdin.write(KEYRING_UNLOCK_PASSWORD)
+    daemon.stdin.close()
+    return daemon
 
 
 def test_store_opened_once_on_first_use():

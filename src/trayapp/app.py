@@ -685,9 +685,11 @@ class Studio:
 
 def _open_keyring() -> SecretStore:
     # The keyring library is imported only here, on the first secret's use.
+    # After a failed open the next use calls this again, and the backend is
+    # chosen anew, in case a keyring daemon has started since.
     from trayapp.secretstore.keyring_store import open_secret_store
 
-    return open_secret_store()
+    return open_secret_store(redetect=True)
 
 
 def open_studio(environ: Mapping[str, str] = os.environ) -> Studio:

@@ -8,6 +8,7 @@ Linux a SecretService item (GNOME Keyring, KWallet).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -133,14 +134,30 @@ def _read_failed(error: Exception) -> str:
     )
 
 
-def open_secret_store() -> KeyringSecretStore | SecretServiceStore:
+def open_secret_store(
+    *, redetect: bool = False
+) -> KeyringSecretStore | SecretServiceStore:
     """Return the store for this machine's keyring, as keyring itself chooses it.
 
     Where keyring picks SecretService (most Linux desktops), the direct
-    SecretService store serves the same items faster.
+    SecretService store serves the same items faster. The keyring library
+    keeps the backend it chose first for the whole process; `redetect`
+    makes it choose again, so a keyring daemon started since is found.
     """
+    import keyring.core
     from keyring.backends import SecretService
 
+    if redetect:
+        # NOTE: keyring 25 also keeps the list of usable backends it found
+        # first (get_all_keyring, wrapped by jaraco.functools.once); its
+        # reset() clears that list. Without reset, the choice is made anew
+        # among the backends found at the first attempt only.
+        reset = getattr(keyring.backend.get_all_keyring, "reset", None)
+        # reset() raises KeyError when the list was never made: nothing to clear.
+        if callable(reset):
+            with contextlib.suppress(KeyError):
+                reset()
+        keyring.core.init_backend()
     backend = keyring.get_keyring()
     if isinstance(backend, SecretService.Keyring):
         from trayapp.secretstore.secretservice_store import SecretServiceStore
