@@ -192,6 +192,25 @@ def test_copy_missing_pin_notifies(tray, short_clear_studio):
     assert notices == [("ROSSI MARIO", "ROSSI MARIO: credenziali mancanti (PIN)")]
 
 
+def test_copy_locked_keyring_notifies(tray):
+    from test_keyring_failures import lock_default_collection
+
+    actions, notices, client, password = tray
+    xclip_write("prima")
+    lock_default_collection()
+
+    actions.copy(client.id, "password")
+
+    assert xclip_read() == "prima"
+    assert notices == [
+        (
+            "ROSSI MARIO",
+            "Il portachiavi di sistema è bloccato o lo sblocco è stato annullato: "
+            "sbloccalo e riprova. Nulla è stato modificato.",
+        )
+    ]
+
+
 # -- platforms that cannot run here: calls replaced at the library boundary --------
 
 

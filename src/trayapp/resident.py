@@ -152,11 +152,18 @@ class TrayActions:
 
     def copy(self, client_id: str, what: str) -> None:
         """Copy the client's user id, password or PIN and tell the user when it clears."""
+        from trayapp.secretstore.base import SecretStoreError
+
         name = self._studio.get(client_id).name
         try:
             seconds = self.copy_to_clipboard(client_id, what)
-        except MissingCredentials as error:
-            log.warning("copy for client %s not done: %s", client_id, what)
+        except (MissingCredentials, SecretStoreError) as error:
+            log.warning(
+                "copy of %s for client %s not done: %s",
+                what,
+                client_id,
+                type(error).__name__,
+            )
             self._notify(name, str(error))
             return
         self._notify(COPY_TITLE, copied_message(what, name, seconds))
