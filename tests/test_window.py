@@ -706,6 +706,48 @@ def test_password_status_column_and_filter(open_window, studio):
     assert window.js(names_script) == ["Scadenza Anna"]
 
 
+def test_reveal_after_error_clears_status(open_window, resident, studio, monkeypatch):
+    _, counting, _ = resident
+    studio.save_client(
+        {
+            "kind": "persona_fisica",
+            "cognome": "Stato",
+            "nome": "Anna",
+            "codice_fiscale": codici_fiscali(1, "STT", "NNA")[0],
+            "password": "Segreta*2025",
+            "pin": "1234567890",
+        }
+    )
+    window = open_window()
+    click(window, "#view-02")
+    window.wait_for(row_script("Stato Anna", "return true;"), what="the row")
+    handle = counting.service.handle
+    failures = ["Il portachiavi di sistema è bloccato: sbloccalo e riprova."]
+
+    def locked_once(method, params):
+        if method == "reveal_secret" and failures:
+            raise RpcError(failures.pop())
+        return handle(method, params)
+
+    monkeypatch.setattr(counting.service, "handle", locked_once)
+    reveal = row_script(
+        "Stato Anna", "row.querySelector('.col-password button').click(); return true;"
+    )
+    status = "return document.getElementById('status').textContent"
+
+    window.js(reveal)
+    window.wait_for(f"{status}.startsWith('Il portachiavi')", what="the error")
+    window.js(reveal)
+    window.wait_for(
+        row_script(
+            "Stato Anna", "return !row.querySelector('.col-password .secret.masked');"
+        ),
+        what="the revealed password",
+    )
+
+    assert window.js(status) == "1 cliente in rubrica"
+
+
 def test_audit_shows_reveal_entry(open_window, studio):
     codes = codici_fiscali(2, "RGS", "TRO")
     for code, cognome in zip(codes, ["Registro", "Altro"], strict=True):

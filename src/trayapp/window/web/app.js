@@ -268,6 +268,16 @@ function showError(error) {
   showStatus(error.message || String(error), "error");
 }
 
+function showCount() {
+  const count = state.clients.length;
+  showStatus(count === 1 ? "1 cliente in rubrica" : `${count} clienti in rubrica`);
+}
+
+// Replace an error on the status line once the action that failed succeeds.
+function clearError() {
+  if ($("status").classList.contains("error")) showCount();
+}
+
 // -- list ---------------------------------------------------------------------
 
 async function loadClients() {
@@ -283,8 +293,7 @@ async function loadClients() {
     $("changed-hint").hidden = true;
     rebuildRows();
     state.listLoads += 1;
-    const count = state.clients.length;
-    showStatus(count === 1 ? "1 cliente in rubrica" : `${count} clienti in rubrica`);
+    showCount();
   } catch (error) {
     showError(error);
   } finally {
@@ -505,6 +514,7 @@ function fillSecretCell(cell, kind, client) {
     }
     try {
       state.revealed.set(revealKey, await api("reveal_secret", client.id, kind));
+      clearError();
       renderRows();
     } catch (error) {
       showError(error);
