@@ -55,6 +55,22 @@ def test_override_variable_wins(tmp_path: Path) -> None:
     assert find_browser({"TRAYAPP_BROWSER": str(chosen)}, "linux") == str(chosen)
 
 
+def test_override_program_name_found_in_path(tmp_path: Path) -> None:
+    environ = xdg_environment(tmp_path, "firefox.desktop", "firefox %u")
+    chosen = make_executable(tmp_path / "bin" / "my-chromium")
+
+    found = find_browser(dict(environ, TRAYAPP_BROWSER="my-chromium"), "linux")
+
+    assert found == str(chosen)
+
+
+def test_override_unknown_name_rejected(tmp_path: Path) -> None:
+    environ = xdg_environment(tmp_path, "firefox.desktop", "firefox %u")
+
+    with pytest.raises(BrowserNotFound, match="non esiste: nessun-browser"):
+        find_browser(dict(environ, TRAYAPP_BROWSER="nessun-browser"), "linux")
+
+
 def test_override_missing_path_rejected(tmp_path: Path) -> None:
     missing = tmp_path / "absent" / "chrome"
 

@@ -129,7 +129,7 @@ def find_browser(
     """Return the path of the browser to drive, or raise BrowserNotFound."""
     chosen = environ.get(BROWSER_VARIABLE)
     if chosen:
-        return _checked_override(chosen)
+        return _checked_override(chosen, environ.get("PATH", os.defpath))
     default = default_browser(environ, platform)
     if default is not None:
         log.info("Using the default browser %s", default)
@@ -192,7 +192,12 @@ def known_browser_paths(environ: Mapping[str, str], platform: str) -> list[str]:
     return [path for path in found if path]
 
 
-def _checked_override(path: str) -> str:
+def _checked_override(path: str, search_path: str) -> str:
+    # A bare program name, such as "chromium", is looked up in `search_path`.
+    if os.sep not in path and not (os.altsep and os.altsep in path):
+        found = shutil.which(path, path=search_path)
+        if found:
+            path = found
     if not os.path.exists(path):
         raise BrowserNotFound(
             f"Il browser indicato in {BROWSER_VARIABLE} non esiste: {path}."
