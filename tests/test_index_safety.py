@@ -188,6 +188,7 @@ def test_folder_in_place_of_index_moved(tmp_path, keyring_daemon):
     assert len(kept) == 1
     assert (kept[0] / "appunti.txt").read_text(encoding="utf-8") == "non toccare"
     assert result.stderr.startswith("trayapp: L'indice clienti non è un file")
+    assert f"La cartella è stata spostata, intatta, in {kept[0]}." in result.stderr
 
 
 def test_damaged_index_keeps_journal_saves(tmp_path):

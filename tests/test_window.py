@@ -748,6 +748,23 @@ def test_reveal_after_error_clears_status(open_window, resident, studio, monkeyp
     assert window.js(status) == "1 cliente in rubrica"
 
 
+def test_view_change_resets_foreign_sort(open_window, studio):
+    window = open_window()
+    headers = "return [...document.querySelectorAll('#table-head .sort')].map((b) => b.textContent)"
+    sort_by_comune = (
+        "[...document.querySelectorAll('#table-head .sort')]"
+        ".find((b) => b.textContent.startsWith('Comune')).click(); return true;"
+    )
+    window.js(sort_by_comune)
+    window.js(sort_by_comune)
+
+    assert "Comune ▼" in window.js(headers)
+
+    click(window, "#view-02")
+
+    assert window.js(headers)[0] == "Nome ▲"
+
+
 def test_audit_shows_reveal_entry(open_window, studio):
     codes = codici_fiscali(2, "RGS", "TRO")
     for code, cognome in zip(codes, ["Registro", "Altro"], strict=True):

@@ -218,9 +218,13 @@ class TinyDBClientIndex:
         message = f"L'indice clienti {damage.reason}. "
         if self.path.exists():
             moved = self.path.with_name(f"{self.path.name}.danneggiato-{stamp()}")
+            was_folder = self.path.is_dir()
             os.replace(self.path, moved)
             log.warning("damaged index (%s) moved to %s", damage.reason, moved)
-            message += f"Il file è stato spostato, intatto, in {moved}. "
+            if was_folder:
+                message += f"La cartella è stata spostata, intatta, in {moved}. "
+            else:
+                message += f"Il file è stato spostato, intatto, in {moved}. "
         else:
             log.warning("index file missing, backups present")
         self._journal_set_aside = None

@@ -530,7 +530,10 @@ function fillSecretCell(cell, kind, client) {
 
 function setView(view) {
   state.view = view;
-  if (!COLUMNS[view].some((column) => column.key === state.sortKey)) state.sortKey = "name";
+  if (!COLUMNS[view].some((column) => column.key === state.sortKey)) {
+    state.sortKey = "name";
+    state.sortAscending = true;
+  }
   $("table").className = `table view-${view}`;
   for (const tab of document.querySelectorAll(".views [role=tab]")) {
     tab.setAttribute("aria-selected", String(tab.dataset.view === view));
