@@ -179,6 +179,17 @@ def test_menu_flat_list_sorted_without_accents():
     ]
 
 
+def test_menu_numbers_in_names_by_value():
+    clients = [
+        person(f"d{number}", "DITTA", str(number), codice_fiscale=f"CF{number}")
+        for number in (100, 20, 3)
+    ]
+
+    labels = texts(build_menu(clients, [], window_available=False))
+
+    assert labels[:3] == ["DITTA 3", "DITTA 20", "DITTA 100"]
+
+
 def test_menu_25_clients_stay_flat():
     entries = build_menu(many_clients(25), ["id00003"], window_available=False)
 

@@ -6,6 +6,7 @@ display. `trayapp.tray.icon` turns the entries into pystray items.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import partial
@@ -17,6 +18,7 @@ from trayapp.domain.client import Client
 FLAT_MENU_MAX_CLIENTS = 25
 RECENT_MAX_CLIENTS = 10
 OTHER_LETTER = "#"
+_DIGITS = re.compile(r"\d+")
 
 LOGIN_LABEL = "Login cassetto fiscale"
 EMAIL_LABEL = "Invia email"
@@ -130,6 +132,17 @@ def fold(text: str) -> str:
     return stripped.casefold().strip()
 
 
+def natural_key(folded_name: str) -> str:
+    """Return an already folded name with each number padded to 12 digits.
+
+    Comparing the results puts "Ditta 20" before "Ditta 100", as the
+    rubrica's list does.
+    """
+    if _DIGITS.search(folded_name) is None:
+        return folded_name
+    return _DIGITS.sub(lambda digits: digits.group().zfill(12), folded_name)
+
+
 def letter_of(folded_name: str) -> str:
     """Return the A–Z group of an already folded name, or "#" for anything else."""
     first = folded_name[:1]
@@ -166,7 +179,9 @@ def build_menu(
     """
     names = {client.id: client.name for client in clients}
     folded = {client_id: fold(name) for client_id, name in names.items()}
-    ordered = sorted(clients, key=lambda client: (folded[client.id], client.id))
+    ordered = sorted(
+        clients, key=lambda client: (natural_key(folded[client.id]), client.id)
+    )
     labels = _client_labels(ordered, names, folded)
 
     entries: list[MenuEntry] = []
