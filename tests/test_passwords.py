@@ -16,6 +16,7 @@ from trayapp.domain.passwords import (
     generate_password,
     meets_portal_rules,
 )
+from trayapp.editing import FormErrors
 
 
 @pytest.mark.parametrize("length", [8, 12, 15])
@@ -177,6 +178,76 @@ def test_form_save_keeps_replaced_password(studio, client_with_password):
     assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Dalmodulo3!a"
     assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_1) == "Vecchia1!"
     assert studio.secrets.get(client.id, SecretKind.PIN) == "1234567890"
+
+
+def test_remove_password_keeps_it_as_previous(studio, client_with_password):
+    client = client_with_password
+    studio.set_credentials(client.id, password="Seconda2!ab")
+
+    removed = studio.remove_secrets(client.id, [SecretKind.PASSWORD])
+
+    assert removed.has_password is False
+    assert removed.has_pin is True
+    assert removed.password_changed_on is None
+    assert studio.get(client.id).has_password is False
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) is None
+    assert (
+        studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_1) == "Seconda2!ab"
+    )
+    assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_2) == "Vecchia1!"
+    assert studio.secrets.get(client.id, SecretKind.PIN) == "1234567890"
+
+    restored = studio.restore_previous_password(client.id)
+
+    assert restored.has_password is True
+    assert studio.get(client.id).has_password is True
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Seconda2!ab"
+    assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_1) == "Vecchia1!"
+    assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_2) is None
+
+
+def test_remove_pin_failed_index_write_undone(
+    studio, client_with_password, monkeypatch
+):
+    client = client_with_password
+
+    def failing_put(updated):
+        raise OSError("disco pieno")
+
+    monkeypatch.setattr(studio.index, "put", failing_put)
+    with pytest.raises(OSError):
+        studio.remove_secrets(client.id, [SecretKind.PIN, SecretKind.PASSWORD])
+
+    assert studio.secrets.get(client.id, SecretKind.PIN) == "1234567890"
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Vecchia1!"
+    assert studio.secrets.get(client.id, SecretKind.PREVIOUS_PASSWORD_1) is None
+    assert studio.get(client.id).has_pin is True
+
+
+def test_form_removes_pin(studio, client_with_password):
+    client = client_with_password
+    form = {
+        "kind": "persona_fisica",
+        "cognome": "ROSSI",
+        "nome": "ANNA",
+        "codice_fiscale": client.codice_fiscale,
+    }
+
+    with pytest.raises(FormErrors) as conflict:
+        studio.save_client(dict(form, pin="9876543210", remove_pin=True), client.id)
+    saved = studio.save_client(dict(form, remove_pin=True), client.id)
+
+    assert conflict.value.errors == {
+        "pin": "scegli se sostituirlo o rimuoverlo, non entrambe le cose"
+    }
+    assert saved.has_pin is False
+    assert saved.has_password is True
+    assert studio.secrets.get(client.id, SecretKind.PIN) is None
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Vecchia1!"
+    (entry,) = [e for e in studio.audit.entries(client.id) if e["action"] == "edit"][
+        -1:
+    ]
+    assert entry["detail"] == "credenziali rimosse: pin"
 
 
 def test_audit_records_actions_without_secrets(

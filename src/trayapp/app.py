@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -244,6 +244,87 @@ class Studio:
             if value and value != old
         ]
 
+    def _removal_writes(
+        self, client_id: str, kind: SecretKind
+    ) -> list[tuple[SecretKind, str | None, str | None]]:
+        """Return (kind, new value or None to delete, old value) for removing `kind`.
+
+        A removed password becomes the first previous one and the older ones
+        shift down, as when a new password replaces it, so restore-password
+        can bring it back. Nothing is listed when there is nothing stored.
+        """
+        if kind is SecretKind.PIN:
+            old = self.secrets.get(client_id, kind)
+            return [] if old is None else [(kind, None, old)]
+        chain = [SecretKind.PASSWORD, *PASSWORD_HISTORY]
+        stored = [self.secrets.get(client_id, entry) for entry in chain]
+        if stored[0] is None:
+            return []
+        shifted: list[str | None] = [None, *stored[:-1]]
+        return [
+            (entry, value, old)
+            for entry, value, old in zip(chain, shifted, stored, strict=True)
+            if value != old and (value or old)
+        ]
+
+    def _apply_writes(
+        self,
+        client_id: str,
+        writes: Sequence[tuple[SecretKind, str | None, str | None]],
+        undo: list[tuple[SecretKind, str | None]],
+    ) -> None:
+        """Apply `writes` oldest entry first, recording in `undo` how to revert each."""
+        for kind, value, old in reversed(writes):
+            undo.append((kind, old))
+            if value is None:
+                self.secrets.delete(client_id, kind)
+            else:
+                self.secrets.set(client_id, kind, value)
+
+    def _undo_writes(
+        self, client_id: str, undo: list[tuple[SecretKind, str | None]]
+    ) -> None:
+        for kind, old in reversed(undo):
+            if old is None:
+                self.secrets.delete(client_id, kind)
+            else:
+                self.secrets.set(client_id, kind, old)
+
+    def remove_secrets(self, client_id: str, kinds: Collection[SecretKind]) -> Client:
+        """Remove the client's password, PIN or both from the keyring.
+
+        The removed password is kept as the previous one (see
+        `_removal_writes`). When the index write fails, the keyring is put
+        back as it was.
+        """
+        unknown = set(kinds) - {SecretKind.PASSWORD, SecretKind.PIN}
+        if unknown or not kinds:
+            raise ValueError(f"only password and PIN can be removed, not {unknown}")
+        client = self.get(client_id)
+        changes: dict[str, object] = {}
+        undo: list[tuple[SecretKind, str | None]] = []
+        try:
+            if SecretKind.PASSWORD in kinds:
+                writes = self._removal_writes(client.id, SecretKind.PASSWORD)
+                self._apply_writes(client.id, writes, undo)
+                changes.update(
+                    has_password=False, password_changed_on=None, password_expired=False
+                )
+            if SecretKind.PIN in kinds:
+                writes = self._removal_writes(client.id, SecretKind.PIN)
+                self._apply_writes(client.id, writes, undo)
+                changes["has_pin"] = False
+            updated = client.replace(**changes)
+            self.index.put(updated)
+        except BaseException:
+            self._undo_writes(client.id, undo)
+            raise
+        removed = ", ".join(kind.value for kind in sorted(kinds, key=str))
+        log.info("credentials of client %s removed (%s)", client.id, removed)
+        self._audit("edit", updated, detail=f"credenziali rimosse: {removed}")
+        self._changed()
+        return updated
+
     def set_credentials(
         self,
         client_id: str,
@@ -315,6 +396,24 @@ class Studio:
                 errors["linked_to"] = "la società collegata non esiste più"
             elif company.id == client_id:
                 errors["linked_to"] = "un soggetto non può essere collegato a sé stesso"
+        removals = [
+            kind
+            for kind, flag in (
+                (SecretKind.PASSWORD, "remove_password"),
+                (SecretKind.PIN, "remove_pin"),
+            )
+            if previous is not None and data.get(flag) is True
+        ]
+        for kind, value in (
+            (SecretKind.PASSWORD, checked.password),
+            (SecretKind.PIN, checked.pin),
+        ):
+            if kind in removals and value:
+                errors[kind.value] = (
+                    "scegli se sostituirla o rimuoverla, non entrambe le cose"
+                    if kind is SecretKind.PASSWORD
+                    else "scegli se sostituirlo o rimuoverlo, non entrambe le cose"
+                )
         if errors:
             raise FormErrors(errors)
         values = {name: checked.fields.get(name, "") for name in ANAGRAFICA_FIELDS}
@@ -356,25 +455,38 @@ class Studio:
             # New credentials are the way out of a lockout, see check_login_allowed.
             client = client.replace(login_failures=0, account_locked=False)
         try:
-            self.index.put(client)
-        except Exception:
-            for kind, old in reversed(undo):
-                if old is None:
-                    self.secrets.delete(client.id, kind)
+            for kind in removals:
+                removal = self._removal_writes(client.id, kind)
+                self._apply_writes(client.id, removal, undo)
+                if kind is SecretKind.PASSWORD:
+                    client = client.replace(
+                        has_password=False,
+                        password_changed_on=None,
+                        password_expired=False,
+                    )
                 else:
-                    self.secrets.set(client.id, kind, old)
+                    client = client.replace(has_pin=False)
+            self.index.put(client)
+        except BaseException:
+            self._undo_writes(client.id, undo)
             raise
         log.info("client %s %s", client.id, "added" if previous is None else "edited")
         changed_secrets = ", ".join(
-            kind.value for kind, _ in undo if kind not in PASSWORD_HISTORY
+            kind.value
+            for kind, _ in undo
+            if kind not in PASSWORD_HISTORY and kind not in removals
         )
+        details = []
+        if changed_secrets:
+            details.append(f"credenziali cambiate: {changed_secrets}")
+        if removals:
+            removed = ", ".join(kind.value for kind in removals)
+            details.append(f"credenziali rimosse: {removed}")
         self._audit(
             "edit",
             client,
             outcome="nuovo" if previous is None else "modificato",
-            detail=f"credenziali cambiate: {changed_secrets}"
-            if changed_secrets
-            else "",
+            detail="; ".join(details),
         )
         self._changed()
         return client
@@ -513,6 +625,17 @@ class Studio:
         self.secrets.set(client.id, SecretKind.PASSWORD, previous)
         if current:
             self.secrets.set(client.id, PASSWORD_HISTORY[0], current)
+        else:
+            # A removed password comes back, and the older ones move up.
+            older = [self.secrets.get(client.id, kind) for kind in PASSWORD_HISTORY[1:]]
+            for kind, value in zip(PASSWORD_HISTORY, [*older, None], strict=True):
+                if value is None:
+                    self.secrets.delete(client.id, kind)
+                else:
+                    self.secrets.set(client.id, kind, value)
+        if not client.has_password:
+            client = client.replace(has_password=True)
+            self.index.put(client)
         self._audit("edit", client, detail="ripristinata la password precedente")
         log.info("previous password of client %s restored", client.id)
         self._changed()

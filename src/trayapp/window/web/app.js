@@ -632,6 +632,8 @@ function collectForm() {
     data.denominazione = "";
   }
   if (!data.linked_to) data.role = "";
+  data.remove_password = $("f-remove_password").checked;
+  data.remove_pin = $("f-remove_pin").checked;
   return data;
 }
 
@@ -715,6 +717,10 @@ async function openForm(clientId) {
   }
   $("f-password").placeholder = client && client.has_password ? "invariata" : "";
   $("f-pin").placeholder = client && client.has_pin ? "invariato" : "";
+  $("remove-password-label").hidden = !(client && client.has_password);
+  $("remove-pin-label").hidden = !(client && client.has_pin);
+  $("f-remove_password").checked = false;
+  $("f-remove_pin").checked = false;
   const changed = client && client.password_changed_on;
   $("password-changed").textContent = changed ? `Ultima modifica: ${formatDate(changed)}` : "";
   $("delete-client").hidden = !client;
