@@ -250,6 +250,23 @@ def test_form_removes_pin(studio, client_with_password):
     assert entry["detail"] == "credenziali rimosse: pin"
 
 
+def test_cli_removes_pin(studio, client_with_password):
+    client = client_with_password
+
+    mixed = run(["set-credentials", client.codice_fiscale, "--remove-pin", "--stdin"])
+    removed = run(["set-credentials", client.codice_fiscale, "--remove-pin"])
+
+    assert mixed.returncode == 2
+    assert "non si combinano con --stdin" in mixed.stderr
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout == (
+        "ROSSI ANNA: PIN rimosso dal portachiavi (credenziali incomplete).\n"
+    )
+    assert studio.secrets.get(client.id, SecretKind.PIN) is None
+    assert studio.get(client.id).has_pin is False
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Vecchia1!"
+
+
 def test_audit_records_actions_without_secrets(
     studio, client_with_password, trayapp_home
 ):

@@ -765,6 +765,43 @@ def test_view_change_resets_foreign_sort(open_window, studio):
     assert window.js(headers)[0] == "Nome ▲"
 
 
+def test_form_removes_stored_pin(open_window, studio):
+    client = studio.save_client(
+        {
+            "kind": "persona_fisica",
+            "cognome": "Senza",
+            "nome": "Pin",
+            "codice_fiscale": codici_fiscali(1, "SNZ", "PNI")[0],
+            "password": "Segreta*2025",
+            "pin": "1234567890",
+        }
+    )
+    window = open_window()
+    window.wait_for(row_script("Senza Pin", "return true;"), what="the row")
+    window.js(
+        row_script(
+            "Senza Pin",
+            "[...row.querySelectorAll('button')].find((b) => b.textContent === 'Modifica')"
+            ".click(); return true;",
+        )
+    )
+    window.wait_for("return document.getElementById('editor').open", what="the form")
+    visible = "return !document.getElementById('{}').hidden"
+
+    assert window.js(visible.format("remove-pin-label")) is True
+    assert window.js(visible.format("remove-password-label")) is True
+
+    click(window, "#f-remove_pin")
+    click(window, "#save-client")
+    window.wait_for(
+        "return !document.getElementById('editor').open", what="the form closed"
+    )
+
+    assert studio.secrets.get(client.id, SecretKind.PIN) is None
+    assert studio.get(client.id).has_pin is False
+    assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Segreta*2025"
+
+
 def test_audit_shows_reveal_entry(open_window, studio):
     codes = codici_fiscali(2, "RGS", "TRO")
     for code, cognome in zip(codes, ["Registro", "Altro"], strict=True):

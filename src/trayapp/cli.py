@@ -202,6 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="UTENTE",
         help="utente Fisconline/Entratel: il codice fiscale del titolare",
     )
+    credentials.add_argument(
+        "--remove-password",
+        action="store_true",
+        help="rimuove la password salvata, che resta come precedente per "
+        "«trayapp restore-password»",
+    )
+    credentials.add_argument(
+        "--remove-pin", action="store_true", help="rimuove il PIN salvato"
+    )
 
     exchange_commands.add_parsers(commands)
 
@@ -731,9 +740,35 @@ def _email(args, studio) -> int:
 
 
 def _set_credentials(args, studio) -> int:
+    from trayapp.domain.credentials import SecretKind
     from trayapp.domain.validation import check_user_id
 
     client = studio.resolve(args.client)
+    removals = [
+        kind
+        for kind, chosen in (
+            (SecretKind.PASSWORD, args.remove_password),
+            (SecretKind.PIN, args.remove_pin),
+        )
+        if chosen
+    ]
+    if removals:
+        if args.stdin or args.user_id is not None:
+            _fail(
+                "--remove-password e --remove-pin non si combinano con --stdin o "
+                "--user-id: nulla è stato modificato"
+            )
+            return EXIT_USAGE
+        updated = studio.remove_secrets(client.id, removals)
+        if len(removals) == 2:
+            removed = "password e PIN rimossi"
+        elif removals[0] is SecretKind.PASSWORD:
+            removed = "password rimossa"
+        else:
+            removed = "PIN rimosso"
+        state = "complete" if updated.has_credentials else "incomplete"
+        print(f"{client.name}: {removed} dal portachiavi (credenziali {state}).")
+        return EXIT_OK
     if args.user_id is not None:
         # Checked before the prompts, so a mistyped user id costs no typing.
         check_user_id(args.user_id)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from trayapp.app import Studio
 from trayapp.domain.client import Client
+from trayapp.domain.credentials import SecretKind
 from trayapp.exchange.rpc import ExchangeCommands
 from trayapp.exchange.snapshot import RestoreReport
 from trayapp.importing.mapping import UnmappedColumns
@@ -69,6 +70,10 @@ class ResidentCommands(ExchangeCommands):
             client_id, password=password, pin=pin, user_id=user_id
         )
         return client.to_record()
+
+    def rpc_remove_secrets(self, client_id: str, kinds: list[str]) -> dict[str, Any]:
+        removed = [SecretKind(kind) for kind in kinds]
+        return self._studio.remove_secrets(client_id, removed).to_record()
 
     def rpc_unblock(self, client_id: str) -> dict[str, Any]:
         return self._studio.unblock(client_id).to_record()
@@ -172,6 +177,12 @@ class RemoteStudio:
         return Client.from_record(
             self._channel.call("set_credentials", client_id=client_id, **values)
         )
+
+    def remove_secrets(self, client_id: str, kinds: Collection[SecretKind]) -> Client:
+        record = self._channel.call(
+            "remove_secrets", client_id=client_id, kinds=[kind.value for kind in kinds]
+        )
+        return Client.from_record(record)
 
     def unblock(self, client_id: str) -> Client:
         return Client.from_record(self._channel.call("unblock", client_id=client_id))
