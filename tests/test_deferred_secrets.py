@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import KEYRING_UNLOCK_PASSWORD, _bus_name_owned, _require, _wait_until
+from conftest import _bus_name_owned, _require, _wait_until, start_gnome_keyring
 from trayapp.domain.credentials import SecretKind
 from trayapp.secretstore.base import SecretStoreError
 from trayapp.secretstore.deferred import DeferredSecretStore
@@ -144,7 +144,7 @@ def test_keyring_started_later_found(trayapp_home, tmp_path):
         started.append(child)
         assert child.stdout is not None and child.stdin is not None
         first = json.loads(child.stdout.readline())
-        started.append(_start_keyring(env))
+        started.append(start_gnome_keyring(env))
         _wait_until(
             lambda: _bus_name_owned(env, "org.freedesktop.secrets"),
             15,
@@ -162,25 +162,6 @@ def test_keyring_started_later_found(trayapp_home, tmp_path):
     second = json.loads(output)
     assert second["second"] is None
     assert second["described"] != "nessun portachiavi"
-
-
-def _start_keyring(env: dict[str, str]) -> subprocess.Popen:
-    daemon = subprocess.Popen(
-        [
-            _require("gnome-keyring-daemon"),
-            "--foreground",
-            "--unlock",
-            "--components=secrets",
-        ],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    assert daemon.stdin is not None
-    daemon.stdin.write(KEYRING_UNLOCK_PASSWORD)
-    daemon.stdin.close()
-    return daemon
 
 
 def test_store_opened_once_on_first_use():
