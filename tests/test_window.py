@@ -802,6 +802,48 @@ def test_form_removes_stored_pin(open_window, studio):
     assert studio.secrets.get(client.id, SecretKind.PASSWORD) == "Segreta*2025"
 
 
+def test_long_revealed_password_keeps_buttons(open_window, studio):
+    studio.save_client(
+        {
+            "kind": "persona_fisica",
+            "cognome": "Lunga",
+            "nome": "Anna",
+            "codice_fiscale": codici_fiscali(1, "LNG", "NNA")[0],
+            "password": "Zq7Brk2Pass-" + "x" * 40,
+            "pin": "1234567890",
+        }
+    )
+    window = open_window()
+    click(window, "#view-02")
+    window.wait_for(row_script("Lunga Anna", "return true;"), what="the row")
+    window.js(
+        row_script(
+            "Lunga Anna",
+            "row.querySelector('.col-password button').click(); return true;",
+        )
+    )
+    window.wait_for(
+        row_script(
+            "Lunga Anna", "return !row.querySelector('.col-password .secret.masked');"
+        ),
+        what="the revealed password",
+    )
+
+    bounds = window.js(
+        row_script(
+            "Lunga Anna",
+            "const cell = row.querySelector('.col-password');"
+            "const box = (node) => node.getBoundingClientRect();"
+            "const [hide, copy] = cell.querySelectorAll('button');"
+            "return {secret: box(cell.querySelector('.secret')).right,"
+            " hide: box(hide).left, copy: box(copy).right, cell: box(cell).right};",
+        )
+    )
+
+    assert bounds["secret"] <= bounds["hide"]
+    assert bounds["copy"] <= bounds["cell"]
+
+
 def test_audit_shows_reveal_entry(open_window, studio):
     codes = codici_fiscali(2, "RGS", "TRO")
     for code, cognome in zip(codes, ["Registro", "Altro"], strict=True):
