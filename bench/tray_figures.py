@@ -20,7 +20,7 @@ from trayapp.app import recent_client_ids
 from trayapp.domain.client import Client
 from trayapp.paths import resolve_paths
 from trayapp.storage.tinydb_index import TinyDBClientIndex
-from trayapp.tray.menu import MenuEntry, build_menu
+from trayapp.tray.menu import MenuEntry, NameCache, build_menu
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +258,20 @@ def menu_figures(
                 MENU_GOAL,
             )
         )
+        rebuild = _rebuild_after_edit_ms(clients, recent, repeats)
+        figures.append(
+            figure(
+                f"menu_rebuild.n{count}",
+                "Tray menu rebuild after one edit (names kept)",
+                count,
+                rebuild,
+                "ms",
+                floor,
+                "N pystray.MenuItem objects",
+                repeats,
+                MENU_GOAL,
+            )
+        )
         opened = _letter_open_ms(clients, recent, repeats)
         if opened is not None:
             rows, value, floor = opened
@@ -274,6 +288,31 @@ def menu_figures(
                 )
             )
     return figures
+
+
+def _rebuild_after_edit_ms(
+    clients: list[Client], recent: list[str], repeats: int
+) -> float:
+    """Return the median ms of the tray's rebuild after one client was edited.
+
+    The tray keeps a NameCache between builds; each repeat replaces another
+    client with an edited copy, as the index does after a save.
+    """
+    cache = NameCache()
+    current = list(clients)
+    previous = build_menu(current, recent, window_available=True, name_cache=cache)
+    samples = []
+    for repeat in range(repeats):
+        position = (repeat * 7919) % len(current)
+        current[position] = current[position].replace(note=f"modifica {repeat}")
+        started = time.perf_counter()
+        entries = build_menu(current, recent, window_available=True, name_cache=cache)
+        changed = entries != previous
+        samples.append((time.perf_counter() - started) * 1000)
+        if not changed:
+            raise AssertionError("an edited client gave the same menu")
+        previous = entries
+    return statistics.median(samples)
 
 
 def _letter_open_ms(

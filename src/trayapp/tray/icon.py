@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from PIL import Image
 
 from trayapp.domain.client import Client
-from trayapp.tray.menu import MenuEntry, build_menu, menu_text
+from trayapp.tray.menu import MenuEntry, NameCache, build_menu, menu_text
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,7 @@ class TrayApp:
         self._title = tooltip_text(title)
         self._lock = threading.Lock()
         self._entries: list[MenuEntry] = []
+        self._name_cache = NameCache()
         # Raised on every new set of entries; pystray is asked to rebuild its
         # menu only for a generation it has not been given yet.
         self._generation = 0
@@ -422,6 +423,7 @@ class TrayApp:
             self._actions.recent_ids(),
             window_available=callable(getattr(self._actions, "open_window", None)),
             expiring=expiring,
+            name_cache=self._name_cache,
         )
         with self._lock:
             if entries != self._entries:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import partial
 
@@ -105,7 +106,8 @@ class MenuEntry:
         return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        # The children are left out: a signature may hold unhashable clients.
+        return hash((self.text, self.action, self.enabled, self.separator))
 
     def __repr__(self) -> str:
         if self.separator:
@@ -165,24 +167,62 @@ def menu_text(label: str, platform: str) -> str:
     return label
 
 
+class NameCache:
+    """Each client's name, folded name and sort key, kept between menu builds.
+
+    The index hands out the same Client object until that client changes,
+    so an entry is reused while its object is the one it was made from, and
+    a rebuild after one edit folds one name instead of all of them.
+    """
+
+    def __init__(self) -> None:
+        # client id -> (client object, name, folded name, sort key)
+        self._entries: dict[str, tuple[Client, str, str, tuple[str, str]]] = {}
+
+    def update(
+        self, clients: Sequence[Client]
+    ) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, str]]]:
+        """Return names, folded names and sort keys of `clients`, by client id."""
+        kept = self._entries
+        fresh: dict[str, tuple[Client, str, str, tuple[str, str]]] = {}
+        for client in clients:
+            entry = kept.get(client.id)
+            if entry is None or entry[0] is not client:
+                name = client.name
+                folded_name = fold(name)
+                entry = (
+                    client,
+                    name,
+                    folded_name,
+                    (natural_key(folded_name), client.id),
+                )
+            fresh[client.id] = entry
+        self._entries = fresh
+        names = {client_id: entry[1] for client_id, entry in fresh.items()}
+        folded = {client_id: entry[2] for client_id, entry in fresh.items()}
+        keys = {client_id: entry[3] for client_id, entry in fresh.items()}
+        return names, folded, keys
+
+
 def build_menu(
     clients: Sequence[Client],
     recent_ids: Sequence[str],
     *,
     window_available: bool,
     expiring: Sequence[tuple[str, str]] = (),
+    name_cache: NameCache | None = None,
 ) -> list[MenuEntry]:
     """Build the tray menu entries for `clients`, most recent first when grouped.
 
     `expiring` lists (client id, state text such as "scade tra 5 giorni") of
     the passwords expiring or expired; they get a submenu of their own first.
+    `name_cache`, kept by the caller from one build to the next, saves
+    folding the names of clients that did not change.
     """
-    names = {client.id: client.name for client in clients}
-    folded = {client_id: fold(name) for client_id, name in names.items()}
-    ordered = sorted(
-        clients, key=lambda client: (natural_key(folded[client.id]), client.id)
-    )
-    labels = _client_labels(ordered, names, folded)
+    cache = name_cache if name_cache is not None else NameCache()
+    names, folded, keys = cache.update(clients)
+    ordered = sorted(clients, key=lambda client: keys[client.id])
+    labels = _Labels(names, folded)
 
     entries: list[MenuEntry] = []
     if expiring:
@@ -191,7 +231,7 @@ def build_menu(
     if not ordered:
         entries.append(MenuEntry(NO_CLIENTS_LABEL, enabled=False))
     elif len(ordered) <= FLAT_MENU_MAX_CLIENTS:
-        entries.extend(_client_entry(client, labels[client.id]) for client in ordered)
+        entries.extend(_client_entry(client, labels.of(client)) for client in ordered)
     else:
         entries.extend(_recent_section(clients, recent_ids, labels))
         entries.extend(_letter_submenus(ordered, folded, labels))
@@ -203,23 +243,41 @@ def build_menu(
     return entries
 
 
+class _Labels:
+    """Client labels: the name, with the codice fiscale added to shared names."""
+
+    def __init__(self, names: dict[str, str], folded: dict[str, str]) -> None:
+        self._names = names
+        self._folded = folded
+        counts = Counter(folded.values())
+        self.shared = {name for name, count in counts.items() if count > 1}
+
+    def is_shared(self, client: Client) -> bool:
+        return self._folded[client.id] in self.shared
+
+    def of(self, client: Client) -> str:
+        name = self._names[client.id]
+        if self.is_shared(client):
+            return f"{name} ({client.codice_fiscale})"
+        return name
+
+
 def _expiring_submenu(
     clients: Sequence[Client],
     expiring: Sequence[tuple[str, str]],
-    labels: dict[str, str],
+    labels: _Labels,
 ) -> MenuEntry:
     """Return the "Password in scadenza" submenu, whose rows are made when it opens."""
     by_id = {client.id: client for client in clients}
     members = [
-        (by_id[client_id], f"{labels[client_id]} — {state}")
+        (by_id[client_id], f"{labels.of(by_id[client_id])} — {state}")
         for client_id, state in expiring
         if client_id in by_id
     ]
-    signature = tuple((label, *_client_signature(client)) for client, label in members)
     return MenuEntry(
         f"{EXPIRING_LABEL} ({len(members)})",
         make_children=partial(_labelled_client_rows, members),
-        signature=signature,
+        signature=tuple(members),
     )
 
 
@@ -227,24 +285,6 @@ def _labelled_client_rows(
     members: Sequence[tuple[Client, str]],
 ) -> Iterable[MenuEntry]:
     return (_client_entry(client, label) for client, label in members)
-
-
-def _client_labels(
-    ordered: Sequence[Client], names: dict[str, str], folded: dict[str, str]
-) -> dict[str, str]:
-    """Map each client id to its label, adding the codice fiscale to shared names."""
-    name_counts: dict[str, int] = {}
-    for key in folded.values():
-        name_counts[key] = name_counts.get(key, 0) + 1
-
-    labels = {}
-    for client in ordered:
-        name = names[client.id]
-        if name_counts[folded[client.id]] > 1:
-            labels[client.id] = f"{name} ({client.codice_fiscale})"
-        else:
-            labels[client.id] = name
-    return labels
 
 
 def _client_entry(client: Client, label: str) -> MenuEntry:
@@ -295,7 +335,7 @@ def _client_commands(client: Client) -> tuple[MenuEntry, ...]:
 
 
 def _recent_section(
-    clients: Sequence[Client], recent_ids: Sequence[str], labels: dict[str, str]
+    clients: Sequence[Client], recent_ids: Sequence[str], labels: _Labels
 ) -> Iterable[MenuEntry]:
     """Yield the "Recenti" header, its clients in `recent_ids` order and a separator."""
     by_id = {client.id: client for client in clients}
@@ -314,34 +354,39 @@ def _recent_section(
         return
     yield MenuEntry(RECENT_LABEL, enabled=False)
     for client in recent:
-        yield _client_entry(client, labels[client.id])
+        yield _client_entry(client, labels.of(client))
     yield SEPARATOR
 
 
 def _letter_submenus(
-    ordered: Sequence[Client], folded: dict[str, str], labels: dict[str, str]
+    ordered: Sequence[Client], folded: dict[str, str], labels: _Labels
 ) -> Iterable[MenuEntry]:
     """Yield one submenu per initial letter in use, A to Z and then "#".
 
-    A letter's client rows are made when its submenu opens.
+    A letter's client rows are made when its submenu opens. Its signature
+    is its clients, which the index hands out as the same objects until they
+    change, and those with shared names, whose labels depend on the others.
     """
     groups: dict[str, list[Client]] = {}
     for client in ordered:
         groups.setdefault(letter_of(folded[client.id]), []).append(client)
 
+    shared_by_letter: dict[str, list[str]] = {}
+    if labels.shared:
+        for client in ordered:
+            if labels.is_shared(client):
+                letter = letter_of(folded[client.id])
+                shared_by_letter.setdefault(letter, []).append(client.id)
+
     for letter in sorted(groups, key=lambda letter: (letter == OTHER_LETTER, letter)):
         members = groups[letter]
-        signature = tuple(
-            (labels[client.id], *_client_signature(client)) for client in members
-        )
+        shared = tuple(shared_by_letter.get(letter, ()))
         yield MenuEntry(
             letter,
             make_children=partial(_client_rows, members, labels),
-            signature=signature,
+            signature=(tuple(members), shared),
         )
 
 
-def _client_rows(
-    members: Sequence[Client], labels: dict[str, str]
-) -> Iterable[MenuEntry]:
-    return (_client_entry(client, labels[client.id]) for client in members)
+def _client_rows(members: Sequence[Client], labels: _Labels) -> Iterable[MenuEntry]:
+    return (_client_entry(client, labels.of(client)) for client in members)
