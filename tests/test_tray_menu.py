@@ -303,6 +303,24 @@ def test_menus_compare_without_making_submenus(monkeypatch):
     assert made == []
 
 
+def test_name_cache_folds_only_edited(monkeypatch):
+    clients = many_clients(200)
+    cache = menu.NameCache()
+    build_menu(clients, [], window_available=False, name_cache=cache)
+    folded: list[str] = []
+    real_fold = menu.fold
+    monkeypatch.setattr(
+        menu, "fold", lambda text: folded.append(text) or real_fold(text)
+    )
+    clients[5] = clients[5].replace(cognome="AAA PRIMO")
+
+    entries = build_menu(clients, [], window_available=False, name_cache=cache)
+
+    assert folded == ["AAA PRIMO NOME"]
+    letter_a = next(entry for entry in entries if entry.text == "A")
+    assert texts(letter_a.children)[0] == "AAA PRIMO NOME"
+
+
 def test_shared_name_changes_other_label():
     clients = many_clients(60)
     before = build_menu(clients, [], window_available=False)
