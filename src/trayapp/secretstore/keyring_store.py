@@ -141,7 +141,7 @@ def open_secret_store(
 
     Where keyring picks SecretService (most Linux desktops), the direct
     SecretService store serves the same items faster. The keyring library
-    keeps the backend it chose first for the whole process; `redetect`
+    keeps the backend it chose first for the whole process. `redetect`
     makes it choose again, so a keyring daemon started since is found.
     """
     import keyring.core

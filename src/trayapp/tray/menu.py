@@ -170,9 +170,9 @@ def menu_text(label: str, platform: str) -> str:
 class NameCache:
     """Each client's name, folded name and sort key, kept between menu builds.
 
-    The index hands out the same Client object until that client changes,
-    so an entry is reused while its object is the one it was made from, and
-    a rebuild after one edit folds one name instead of all of them.
+    The index hands out the same Client object until that client changes.
+    An entry is reused while its client is that same object, so a rebuild
+    after one edit folds one name instead of all of them.
     """
 
     def __init__(self) -> None:
@@ -183,10 +183,10 @@ class NameCache:
         self, clients: Sequence[Client]
     ) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, str]]]:
         """Return names, folded names and sort keys of `clients`, by client id."""
-        kept = self._entries
+        previous = self._entries
         fresh: dict[str, tuple[Client, str, str, tuple[str, str]]] = {}
         for client in clients:
-            entry = kept.get(client.id)
+            entry = previous.get(client.id)
             if entry is None or entry[0] is not client:
                 name = client.name
                 folded_name = fold(name)
