@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from desktop_env import start_xvfb
+from desktop_env import start_gnome_keyring, start_xvfb
 
 KEYRING_UNLOCK_PASSWORD = b"trayapp-bench-keyring"
 START_TIMEOUT = 15.0
@@ -104,22 +104,7 @@ class KeyringDaemon:
         wait_until(
             lambda: (runtime_dir / "bus").exists(), START_TIMEOUT, "the session bus"
         )
-        keyring = subprocess.Popen(
-            [
-                require("gnome-keyring-daemon"),
-                "--foreground",
-                "--unlock",
-                "--components=secrets",
-            ],
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self._processes.append(keyring)
-        assert keyring.stdin is not None
-        keyring.stdin.write(KEYRING_UNLOCK_PASSWORD)
-        keyring.stdin.close()
+        self._processes.append(start_gnome_keyring(env, KEYRING_UNLOCK_PASSWORD))
         wait_until(
             lambda: bus_name_owned(self.bus_address, "org.freedesktop.secrets"),
             START_TIMEOUT,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_env import start_xvfb
+from desktop_env import start_gnome_keyring, start_xvfb
 
 pytest_plugins = ["portal.fixtures"]
 
@@ -70,26 +70,6 @@ def session_tmp(tmp_path_factory) -> Path:
     return tmp_path_factory.getbasetemp()
 
 
-def start_gnome_keyring(env: dict[str, str]) -> subprocess.Popen:
-    """Start gnome-keyring-daemon's secrets component on env's bus, unlocked."""
-    keyring = subprocess.Popen(
-        [
-            _require("gnome-keyring-daemon"),
-            "--foreground",
-            "--unlock",
-            "--components=secrets",
-        ],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    assert keyring.stdin is not None
-    keyring.stdin.write(KEYRING_UNLOCK_PASSWORD)
-    keyring.stdin.close()
-    return keyring
-
-
 @pytest.fixture
 def keyring_daemon(tmp_path_factory) -> Iterator[dict[str, str]]:
     """Start dbus-daemon and an unlocked gnome-keyring; return their environment.
@@ -120,7 +100,7 @@ def keyring_daemon(tmp_path_factory) -> Iterator[dict[str, str]]:
     )
     env["DBUS_SESSION_BUS_ADDRESS"] = bus_address
     _wait_until(lambda: (runtime_dir / "bus").exists(), 10, "the D-Bus session bus")
-    keyring = start_gnome_keyring(env)
+    keyring = start_gnome_keyring(env, KEYRING_UNLOCK_PASSWORD)
     _wait_until(
         lambda: _bus_name_owned(env, "org.freedesktop.secrets"),
         15,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -313,6 +314,29 @@ def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen, str]:
         server.kill()
         raise RuntimeError("Xvfb did not start: is the xvfb package installed?")
     return server, f":{number}"
+
+
+def start_gnome_keyring(env: dict[str, str], password: bytes) -> subprocess.Popen:
+    """Start gnome-keyring-daemon's secrets component on env's bus, unlocked.
+
+    `password` unlocks, or creates, the login keyring under env's
+    XDG_DATA_HOME. The caller waits for the bus name and stops the process.
+    """
+    if shutil.which("gnome-keyring-daemon") is None:
+        raise RuntimeError(
+            "gnome-keyring-daemon is not installed: run scripts/test once"
+        )
+    keyring = subprocess.Popen(
+        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert keyring.stdin is not None
+    keyring.stdin.write(password)
+    keyring.stdin.close()
+    return keyring
 
 
 WINDOW_TITLE = "trayapp – Rubrica clienti"

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from conftest import _bus_name_owned, _require, _wait_until, start_gnome_keyring
+from conftest import KEYRING_UNLOCK_PASSWORD, _bus_name_owned, _require, _wait_until
+from desktop_env import start_gnome_keyring
 from trayapp.domain.credentials import SecretKind
 from trayapp.secretstore.base import SecretStoreError
 from trayapp.secretstore.deferred import DeferredSecretStore
@@ -144,7 +145,7 @@ def test_keyring_started_later_found(trayapp_home, tmp_path):
         started.append(child)
         assert child.stdout is not None and child.stdin is not None
         first = json.loads(child.stdout.readline())
-        started.append(start_gnome_keyring(env))
+        started.append(start_gnome_keyring(env, KEYRING_UNLOCK_PASSWORD))
         _wait_until(
             lambda: _bus_name_owned(env, "org.freedesktop.secrets"),
             15,
