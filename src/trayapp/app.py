@@ -290,6 +290,20 @@ class Studio:
             else:
                 self.secrets.set(client_id, kind, old)
 
+    def _remove_secret(
+        self,
+        client: Client,
+        kind: SecretKind,
+        undo: list[tuple[SecretKind, str | None]],
+    ) -> Client:
+        """Remove the password or PIN from the keyring; return the client without it."""
+        self._apply_writes(client.id, self._removal_writes(client.id, kind), undo)
+        if kind is SecretKind.PASSWORD:
+            return client.replace(
+                has_password=False, password_changed_on=None, password_expired=False
+            )
+        return client.replace(has_pin=False)
+
     def remove_secrets(self, client_id: str, kinds: Collection[SecretKind]) -> Client:
         """Remove the client's password, PIN or both from the keyring.
 
@@ -300,27 +314,18 @@ class Studio:
         unknown = set(kinds) - {SecretKind.PASSWORD, SecretKind.PIN}
         if unknown or not kinds:
             raise ValueError(f"only password and PIN can be removed, not {unknown}")
-        client = self.get(client_id)
-        changes: dict[str, object] = {}
+        updated = self.get(client_id)
         undo: list[tuple[SecretKind, str | None]] = []
         try:
-            if SecretKind.PASSWORD in kinds:
-                writes = self._removal_writes(client.id, SecretKind.PASSWORD)
-                self._apply_writes(client.id, writes, undo)
-                changes.update(
-                    has_password=False, password_changed_on=None, password_expired=False
-                )
-            if SecretKind.PIN in kinds:
-                writes = self._removal_writes(client.id, SecretKind.PIN)
-                self._apply_writes(client.id, writes, undo)
-                changes["has_pin"] = False
-            updated = client.replace(**changes)
+            for kind in (SecretKind.PASSWORD, SecretKind.PIN):
+                if kind in kinds:
+                    updated = self._remove_secret(updated, kind, undo)
             self.index.put(updated)
         except BaseException:
-            self._undo_writes(client.id, undo)
+            self._undo_writes(updated.id, undo)
             raise
         removed = ", ".join(kind.value for kind in sorted(kinds, key=str))
-        log.info("credentials of client %s removed (%s)", client.id, removed)
+        log.info("credentials of client %s removed (%s)", updated.id, removed)
         self._audit("edit", updated, detail=f"credenziali rimosse: {removed}")
         self._changed()
         return updated
@@ -441,9 +446,7 @@ class Studio:
                 writes = [] if old == value else [(kind, value, old)]
             if not writes:
                 continue
-            for written_kind, written, old in reversed(writes):
-                undo.append((written_kind, old))
-                self.secrets.set(client.id, written_kind, written)
+            self._apply_writes(client.id, writes, undo)
             if kind is SecretKind.PASSWORD:
                 client = client.replace(
                     has_password=True,
@@ -456,16 +459,7 @@ class Studio:
             client = client.replace(login_failures=0, account_locked=False)
         try:
             for kind in removals:
-                removal = self._removal_writes(client.id, kind)
-                self._apply_writes(client.id, removal, undo)
-                if kind is SecretKind.PASSWORD:
-                    client = client.replace(
-                        has_password=False,
-                        password_changed_on=None,
-                        password_expired=False,
-                    )
-                else:
-                    client = client.replace(has_pin=False)
+                client = self._remove_secret(client, kind, undo)
             self.index.put(client)
         except BaseException:
             self._undo_writes(client.id, undo)
