@@ -137,8 +137,10 @@ def run_backup(args, studio) -> int:
     )
     from trayapp.exchange.service import write_backup
 
-    reject_non_file(args.file)
-    if not args.force:
+    # refuse_existing also rejects a folder, device or pipe.
+    if args.force:
+        reject_non_file(args.file)
+    else:
         refuse_existing(args.file)
     passphrase = read_passphrase(args, "Passphrase del backup: ", confirm=True)
     check_new_passphrase(passphrase)
